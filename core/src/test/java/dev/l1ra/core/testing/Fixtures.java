@@ -1,0 +1,40 @@
+package dev.l1ra.core.testing;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+
+/**
+ * Locates the read-only reference fixtures ({@code ../shared/fixtures} beside the project, or the
+ * {@code l1ra.fixtures} system property that the build sets).
+ */
+public final class Fixtures {
+  /** The three tiny model folders. */
+  public static final List<String> MODELS = List.of("tiny-llama3", "tiny-mistral", "tiny-qwen2");
+
+  /** The PEFT adapter variants inside each model folder. */
+  public static final List<String> ADAPTERS = List.of("lora-r4", "lora-pattern", "rslora-r4");
+
+  private Fixtures() {}
+
+  public static Path root() {
+    String prop = System.getProperty("l1ra.fixtures");
+    if (prop != null && Files.isDirectory(Paths.get(prop))) {
+      return Paths.get(prop);
+    }
+    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
+      Path cand = p.resolve("../shared/fixtures").normalize();
+      if (Files.isDirectory(cand.resolve("tiny-llama3"))) {
+        return cand;
+      }
+    }
+    throw new IllegalStateException(
+        "reference fixtures not found: expected ../shared/fixtures beside the project or"
+            + " -Dl1ra.fixtures=DIR");
+  }
+
+  public static Path model(String name) {
+    return root().resolve(name);
+  }
+}

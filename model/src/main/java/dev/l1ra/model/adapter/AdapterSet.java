@@ -1,0 +1,95 @@
+package dev.l1ra.model.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.lora.AdapterSpec;
+import dev.l1ra.core.lora.PeftNames;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The adapters of a model, keyed by module, in layer then projection order. Owns their arrays. LoRA
+ * dropout (probability {@link #dropout()}) is applied by the model to each adapter's input.
+ */
+public final class AdapterSet implements AutoCloseable {
+  private final Map<ModuleId, Adapter> adapters = new TreeMap<>();
+  private final double dropout;
+
+  public AdapterSet(Collection<? extends Adapter> adapters, double dropout) {
+    for (Adapter a : adapters) {
+      if (this.adapters.put(a.id(), a) != null) {
+        throw new IllegalArgumentException("two adapters on module " + a.id());
+      }
+    }
+    this.dropout = dropout;
+  }
+
+  /**
+   * New LoRA adapters for a layout: A from {@code init}, B = 0, and with {@code gated} an L1RA gate
+   * c = 1. Arrays are fp32 on the manager's device.
+   */
+  public static AdapterSet create(
+      AdapterLayout layout,
+      NDManager manager,
+      AdapterInit init,
+      long seed,
+      boolean gated,
+      double dropout) {
+    List<Adapter> list = new ArrayList<>();
+    for (AdapterSpec s : layout.specs()) {
+      float[] a = init.initA(seed, PeftNames.loraA(s.id()), s.rank(), s.in(), s.rank());
+      NDArray aa = manager.create(a, new Shape(s.rank(), s.in()));
+      NDArray bb = manager.zeros(new Shape(s.out(), s.rank()));
+      NDArray cc = gated ? manager.ones(new Shape(s.rank())) : null;
+      list.add(new LoraAdapter(s, aa, bb, cc));
+    }
+    return new AdapterSet(list, dropout);
+  }
+
+  public Optional<Adapter> get(ModuleId id) {
+    return Optional.ofNullable(adapters.get(id));
+  }
+
+  /** The adapter on a module, or null: the hot path avoids Optional allocation. */
+  public Adapter getOrNull(ModuleId id) {
+    return adapters.get(id);
+  }
+
+  public Collection<Adapter> all() {
+    return adapters.values();
+  }
+
+  public double dropout() {
+    return dropout;
+  }
+
+  /** Current layout (ranks change under L1RA). */
+  public AdapterLayout layout() {
+    return new AdapterLayout(adapters.values().stream().map(Adapter::spec).toList());
+  }
+
+  /** All trainable leaves, in module order then A, B, (c). */
+  public List<TrainableParam> trainable() {
+    List<TrainableParam> out = new ArrayList<>();
+    adapters.values().forEach(a -> out.addAll(a.trainable()));
+    return out;
+  }
+
+  /** Number of trainable scalars. */
+  public long parameterCount() {
+    return trainable().stream().mapToLong(p -> p.array().size()).sum();
+  }
+
+  @Override
+  public void close() {
+    adapters.values().forEach(Adapter::close);
+    adapters.clear();
+  }
+}

@@ -1,0 +1,167 @@
+package dev.l1ra.model.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.lora.AdapterSpec;
+import dev.l1ra.core.lora.PeftNames;
+import dev.l1ra.model.engine.Ops;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * LoRA on one linear module: y = W·x + s·B·diag(c)·A·x, with A [r, in], B [out, r] and the optional
+ * L1RA gate c [r] (null for plain LoRA). Scaling s = alpha/r0 (or alpha/sqrt(r0) with rsLoRA) is
+ * fixed when the adapter is created and does not follow later rank changes, as in the L1RA
+ * reference. Master weights are fp32 leaves; in fp16 compute they are cast inside the graph.
+ */
+public final class LoraAdapter implements Adapter {
+  private AdapterSpec spec;
+  private final float scaling;
+  private NDArray a;
+  private NDArray b;
+  private NDArray c;
+
+  /**
+   * Takes ownership of fp32 arrays a [r, in], b [out, r] and optional c [r], and marks them
+   * trainable.
+   */
+  public LoraAdapter(AdapterSpec spec, NDArray a, NDArray b, NDArray c) {
+    this(spec, (float) spec.scaling(), a, b, c);
+  }
+
+  LoraAdapter(AdapterSpec spec, float scaling, NDArray a, NDArray b, NDArray c) {
+    this.spec = spec;
+    this.scaling = scaling;
+    set(a, b, c);
+  }
+
+  /**
+   * Replaces the tensors (after a rank change); the old ones are closed. The scaling stays the one
+   * fixed at creation.
+   */
+  public void set(NDArray newA, NDArray newB, NDArray newC) {
+    int r = (int) newA.getShape().get(0);
+    check(newA, r, spec.in(), "lora_A");
+    check(newB, spec.out(), r, "lora_B");
+    if (newC != null && newC.getShape().get(0) != r) {
+      throw new IllegalArgumentException(
+          spec.id() + ": gate length " + newC.getShape() + " != rank " + r);
+    }
+    closeIfReplaced(a, newA);
+    closeIfReplaced(b, newB);
+    closeIfReplaced(c, newC);
+    a = newA;
+    b = newB;
+    c = newC;
+    a.setRequiresGradient(true);
+    b.setRequiresGradient(true);
+    if (c != null) {
+      c.setRequiresGradient(true);
+    }
+    spec = spec.withRank(r);
+  }
+
+  private static void closeIfReplaced(NDArray old, NDArray next) {
+    if (old != null && old != next) {
+      old.close();
+    }
+  }
+
+  private void check(NDArray x, long rows, long cols, String what) {
+    if (x.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException(spec.id() + ": " + what + " must be fp32 master weights");
+    }
+    if (x.getShape().dimension() != 2
+        || x.getShape().get(0) != rows
+        || x.getShape().get(1) != cols) {
+      throw new IllegalArgumentException(
+          spec.id()
+              + ": "
+              + what
+              + " has shape "
+              + x.getShape()
+              + ", expected ("
+              + rows
+              + ", "
+              + cols
+              + ")");
+    }
+  }
+
+  @Override
+  public ModuleId id() {
+    return spec.id();
+  }
+
+  @Override
+  public AdapterSpec spec() {
+    return spec;
+  }
+
+  public float scaling() {
+    return scaling;
+  }
+
+  public NDArray a() {
+    return a;
+  }
+
+  public NDArray b() {
+    return b;
+  }
+
+  /** The L1RA gate, or null for plain LoRA. */
+  public NDArray gate() {
+    return c;
+  }
+
+  public boolean gated() {
+    return c != null;
+  }
+
+  @Override
+  public NDArray delta(NDArray x) {
+    DataType t = x.getDataType();
+    NDArray h =
+        ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow(); // [..., r]
+    if (c != null) {
+      h = h.mul(Ops.castWithGrad(c, t));
+    }
+    NDArray y =
+        ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow(); // [..., out]
+    return y.mul(scaling);
+  }
+
+  @Override
+  public List<TrainableParam> trainable() {
+    List<TrainableParam> out = new ArrayList<>(3);
+    out.add(new TrainableParam(PeftNames.loraA(id()), a, ParamGroup.MATRIX));
+    out.add(new TrainableParam(PeftNames.loraB(id()), b, ParamGroup.MATRIX));
+    if (c != null) {
+      out.add(new TrainableParam(PeftNames.gate(id()), c, ParamGroup.GATE));
+    }
+    return out;
+  }
+
+  /** B·diag(c) (or B), the up-projection with the gate folded in: what PEFT's lora_B holds. */
+  public NDArray foldedB() {
+    return c == null ? b.duplicate() : b.mul(c.reshape(1, -1));
+  }
+
+  @Override
+  public NDArray mergedWeight() {
+    try (NDArray fb = foldedB()) {
+      return fb.matMul(a).mul(scaling);
+    }
+  }
+
+  @Override
+  public void close() {
+    a.close();
+    b.close();
+    if (c != null) {
+      c.close();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package dev.l1ra.model.engine;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
+import java.util.Locale;
+
+/** The DJL engine this project runs on (PyTorch) and how devices are chosen. */
+public final class EngineInfo {
+  public static final String ENGINE = "PyTorch";
+
+  private EngineInfo() {}
+
+  public static Engine engine() {
+    return Engine.getEngine(ENGINE);
+  }
+
+  /** DJL's version, for messages and reports. */
+  public static String djlVersion() {
+    String v = Engine.class.getPackage().getImplementationVersion();
+    return v == null ? "0.36" : v;
+  }
+
+  /** True when the engine has a bfloat16 NDArray type (DJL 0.36's PyTorch engine does not). */
+  public static boolean supportsBf16() {
+    for (DataType t : DataType.values()) {
+      if (t.name().toLowerCase(Locale.ROOT).contains("bfloat16")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Resolves a device name: {@code auto} (first GPU the engine sees, else CPU), {@code cpu}, {@code
+   * gpu} / {@code cuda} (GPU 0) or {@code gpu:N} / {@code cuda:N}.
+   */
+  public static Device device(String name) {
+    String n = name == null ? "auto" : name.trim().toLowerCase(Locale.ROOT);
+    if (n.equals("auto")) {
+      return engine().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+    }
+    if (n.equals("cpu")) {
+      return Device.cpu();
+    }
+    String[] parts = n.split(":");
+    if (parts[0].equals("gpu") || parts[0].equals("cuda")) {
+      int id = parts.length > 1 ? parseId(name, parts[1]) : 0;
+      int count = engine().getGpuCount();
+      if (id >= count) {
+        throw new IllegalArgumentException(
+            "device \""
+                + name
+                + "\" asked for GPU "
+                + id
+                + " but the engine sees "
+                + count
+                + " GPU(s)");
+      }
+      return Device.gpu(id);
+    }
+    throw new IllegalArgumentException(
+        "device \"" + name + "\" is not one of auto, cpu, gpu, gpu:N, cuda:N");
+  }
+
+  private static int parseId(String name, String id) {
+    try {
+      return Integer.parseInt(id);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "device \"" + name + "\" has a bad GPU index \"" + id + "\"");
+    }
+  }
+}

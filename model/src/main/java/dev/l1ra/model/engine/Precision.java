@@ -1,0 +1,53 @@
+package dev.l1ra.model.engine;
+
+import ai.djl.ndarray.types.DataType;
+import java.util.Locale;
+
+/**
+ * Compute precision of the base model and activations. Adapter master weights and optimizer moments
+ * are always fp32.
+ */
+public enum Precision {
+  FP32(DataType.FLOAT32),
+  FP16(DataType.FLOAT16);
+
+  private final DataType dataType;
+
+  Precision(DataType dataType) {
+    this.dataType = dataType;
+  }
+
+  public DataType dataType() {
+    return dataType;
+  }
+
+  /**
+   * Parses "fp32" / "fp16" (also "float32", "float16"). bf16 is refused: the PyTorch engine of DJL
+   * 0.36 has no bfloat16 NDArray type (its dtype mapping stops before it and the JVM aborts), so
+   * the message says so and suggests fp16.
+   */
+  public static Precision parse(String name) {
+    String n = name.trim().toLowerCase(Locale.ROOT);
+    return switch (n) {
+      case "fp32", "float32", "f32" -> FP32;
+      case "fp16", "float16", "f16", "half" -> FP16;
+      case "bf16", "bfloat16" ->
+          throw new IllegalArgumentException(
+              "precision \""
+                  + name
+                  + "\": bf16 is not supported by DJL "
+                  + EngineInfo.djlVersion()
+                  + "'s PyTorch engine (it has no bfloat16 NDArray type); use fp16, which trains"
+                  + " with dynamic loss scaling, or fp32. bf16 checkpoints are still loaded"
+                  + " (converted on the host).");
+      default ->
+          throw new IllegalArgumentException(
+              "precision \"" + name + "\" is not one of fp32, fp16 (bf16 is not supported)");
+    };
+  }
+
+  @Override
+  public String toString() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+}

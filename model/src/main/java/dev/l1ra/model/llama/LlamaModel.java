@@ -1,0 +1,204 @@
+package dev.l1ra.model.llama;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.norm.Dropout;
+import dev.l1ra.core.hf.LinearKind;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.ModelConfigs;
+import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.safetensors.ShardedCheckpoint;
+import dev.l1ra.core.safetensors.TensorSource;
+import dev.l1ra.model.adapter.Adapter;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.engine.Precision;
+import java.nio.file.Path;
+
+/**
+ * A Llama-family decoder (Llama 3.x, Mistral, Qwen2) on DJL NDArrays, computing what transformers
+ * computes: embeddings, per layer RMSNorm → grouped-query attention with RoPE → residual → RMSNorm
+ * → SwiGLU MLP → residual, a final RMSNorm and the lm_head. Frozen weights live in the model's
+ * manager; everything a forward pass creates belongs to the caller's scope.
+ */
+public final class LlamaModel implements AutoCloseable {
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final LlamaWeights weights;
+  private final Rope rope;
+  private final AttentionKernel attention;
+
+  public LlamaModel(
+      ModelConfig config, NDManager manager, LlamaWeights weights, AttentionKernel attention) {
+    this.config = config;
+    this.manager = manager;
+    this.weights = weights;
+    this.rope = new Rope(config, manager);
+    this.attention = attention;
+  }
+
+  /** Loads a Hugging Face model folder (config.json + safetensors) onto a device. */
+  public static LlamaModel load(
+      Path dir, Device device, Precision precision, AttentionKernel attention) {
+    ModelConfig config = ModelConfigs.load(dir);
+    NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+    try (TensorSource source = ShardedCheckpoint.openModelDir(dir)) {
+      LlamaWeights w = LlamaWeights.load(source, config, manager, precision.dataType());
+      return new LlamaModel(config, manager, w, attention);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The manager holding the frozen weights; adapters usually live in a sub-manager of it. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  public LlamaWeights weights() {
+    return weights;
+  }
+
+  public DataType dataType() {
+    return weights.dataType();
+  }
+
+  public Device device() {
+    return weights.device();
+  }
+
+  public AttentionKernel attention() {
+    return attention;
+  }
+
+  /** Logits [B, T, V] in the compute dtype. */
+  public NDArray logits(Batch batch, AdapterSet adapters, boolean training) {
+    return lmHead(hidden(batch, adapters, training));
+  }
+
+  /** Final hidden states [B, T, hidden] after the last RMSNorm. */
+  public NDArray hidden(Batch batch, AdapterSet adapters, boolean training) {
+    LayerContext ctx = context(batch, adapters, training);
+    NDArray h = embed(batch);
+    for (int i = 0; i < config.numLayers(); i++) {
+      h = layer(i, h, ctx);
+    }
+    return finalNorm(h);
+  }
+
+  /** Token embeddings [B, T, hidden]. */
+  public NDArray embed(Batch batch) {
+    return Embedding.embedding(batch.inputIds(), weights.embed(), SparseFormat.DENSE)
+        .singletonOrThrow();
+  }
+
+  /** Per-batch state every layer shares: rotary tables, mask, adapters, mode. */
+  public record LayerContext(
+      NDArray cos, NDArray sin, AttentionMask mask, AdapterSet adapters, boolean training) {}
+
+  public LayerContext context(Batch batch, AdapterSet adapters, boolean training) {
+    NDManager m = batch.inputIds().getManager();
+    NDList cs = rope.cosSin(batch.positions(), dataType());
+    AttentionMask mask =
+        AttentionMask.build(
+            m,
+            batch.size(),
+            batch.seqLen(),
+            batch.keep(),
+            batch.segments(),
+            config.slidingWindow(),
+            dataType());
+    return new LayerContext(cs.get(0), cs.get(1), mask, adapters, training);
+  }
+
+  /** One decoder layer: h [B, T, hidden] → [B, T, hidden]. */
+  public NDArray layer(int i, NDArray h, LayerContext ctx) {
+    LayerWeights w = weights.layers().get(i);
+    NDArray x = rmsNorm(h, w.inputNorm(), config.rmsNormEps());
+    h = h.add(selfAttention(i, x, w, ctx));
+    x = rmsNorm(h, w.postAttentionNorm(), config.rmsNormEps());
+    NDArray act = dev.l1ra.model.engine.Ops.silu(project(i, LinearKind.GATE, x, w, ctx));
+    NDArray mlp =
+        project(i, LinearKind.DOWN, act.mul(project(i, LinearKind.UP, x, w, ctx)), w, ctx);
+    return h.add(mlp);
+  }
+
+  private NDArray selfAttention(int i, NDArray x, LayerWeights w, LayerContext ctx) {
+    Shape s = x.getShape();
+    long b = s.get(0);
+    long t = s.get(1);
+    int d = config.headDim();
+    // [B,T,H*D] -> [B,T,H,D] -> [B,H,T,D]
+    NDArray q =
+        project(i, LinearKind.Q, x, w, ctx)
+            .reshape(b, t, config.numHeads(), d)
+            .transpose(0, 2, 1, 3);
+    NDArray k =
+        project(i, LinearKind.K, x, w, ctx)
+            .reshape(b, t, config.numKvHeads(), d)
+            .transpose(0, 2, 1, 3);
+    NDArray v =
+        project(i, LinearKind.V, x, w, ctx)
+            .reshape(b, t, config.numKvHeads(), d)
+            .transpose(0, 2, 1, 3);
+    q = Rope.apply(q, ctx.cos(), ctx.sin());
+    k = Rope.apply(k, ctx.cos(), ctx.sin());
+    NDArray o = attention.attend(q, k, v, ctx.mask()); // [B,H,T,D]
+    o = o.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * d); // [B,T,H*D]
+    return project(i, LinearKind.O, o, w, ctx);
+  }
+
+  /** Base projection plus the module's adapter update, if it has one. */
+  private NDArray project(int i, LinearKind kind, NDArray x, LayerWeights w, LayerContext ctx) {
+    NDArray y = w.projection(kind).apply(x);
+    Adapter a = ctx.adapters() == null ? null : ctx.adapters().getOrNull(new ModuleId(i, kind));
+    if (a == null) {
+      return y;
+    }
+    double p = ctx.adapters().dropout();
+    NDArray in =
+        ctx.training() && p > 0 ? Dropout.dropout(x, (float) p, true).singletonOrThrow() : x;
+    return y.add(a.delta(in));
+  }
+
+  /** The last RMSNorm. */
+  public NDArray finalNorm(NDArray h) {
+    return rmsNorm(h, weights.finalNorm(), config.rmsNormEps());
+  }
+
+  /** lm_head: hidden [..., H] → logits [..., V]. */
+  public NDArray lmHead(NDArray hidden) {
+    return ai.djl.nn.core.Linear.linear(hidden, weights.lmHead()).singletonOrThrow();
+  }
+
+  /**
+   * RMSNorm as transformers computes it: in float32, x·rsqrt(mean(x²) + eps), cast back, times the
+   * weight. x [..., H].
+   */
+  public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
+    DataType t = x.getDataType();
+    NDArray x32 = dev.l1ra.model.engine.Ops.castWithGrad(x, DataType.FLOAT32);
+    NDArray inv =
+        x32.square()
+            .mean(new int[] {x32.getShape().dimension() - 1}, true)
+            .add((float) eps)
+            .pow(-0.5f);
+    NDArray normed = dev.l1ra.model.engine.Ops.castWithGrad(x32.mul(inv), t);
+    return weight.mul(normed);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}
