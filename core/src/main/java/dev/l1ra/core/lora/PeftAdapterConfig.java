@@ -127,16 +127,15 @@ public final class PeftAdapterConfig {
     int r = commonest(layout, s -> (double) s.rank()).intValue();
     double alpha = commonest(layout, AdapterSpec::alpha);
     boolean rslora = layout.specs().get(0).rslora();
-    Map<String, Integer> ranks = new LinkedHashMap<>();
-    Map<String, Double> alphas = new LinkedHashMap<>();
-    for (AdapterSpec s : layout.specs()) {
-      if (s.rank() != r) {
-        ranks.put(s.id().hfName(), s.rank());
-      }
-      if (s.alpha() != alpha) {
-        alphas.put(s.id().hfName(), s.alpha());
-      }
-    }
+    Map<String, Integer> ranks =
+        patterns(layout, s -> (double) s.rank(), r).entrySet().stream()
+            .collect(
+                java.util.stream.Collectors.toMap(
+                    Map.Entry::getKey,
+                    e -> e.getValue().intValue(),
+                    (a, b) -> a,
+                    java.util.TreeMap::new));
+    Map<String, Double> alphas = patterns(layout, AdapterSpec::alpha, alpha);
     List<String> targets = layout.kinds().stream().map(LinearKind::hfName).toList();
     List<Integer> layers =
         layout.modules().stream().map(ModuleId::layer).distinct().sorted().toList();
@@ -199,6 +198,34 @@ public final class PeftAdapterConfig {
       layers.forEach(c.putArray("layers_to_transform")::add);
     }
     return c;
+  }
+
+  /**
+   * Pattern entries for the modules whose value differs from the default, keyed so that no two keys
+   * match the same module (PEFT saves patterns sorted by key and takes the first match, so
+   * overlapping keys could resolve differently after a reload): a projection whose modules all
+   * share one non-default value gets its short key ({@code o_proj}); otherwise each differing
+   * module gets {@code layers.{i}.{self_attn|mlp}.{proj}}. Sorted by key, as PEFT writes them.
+   */
+  private static Map<String, Double> patterns(
+      AdapterLayout layout, Function<AdapterSpec, Double> value, double dflt) {
+    Map<String, Double> out = new java.util.TreeMap<>();
+    for (LinearKind kind : layout.kinds()) {
+      List<AdapterSpec> ofKind =
+          layout.specs().stream().filter(s -> s.id().kind() == kind).toList();
+      java.util.Set<Double> values =
+          ofKind.stream().map(value).collect(java.util.stream.Collectors.toSet());
+      if (values.size() == 1 && !values.contains(dflt)) {
+        out.put(kind.hfName(), values.iterator().next());
+        continue;
+      }
+      for (AdapterSpec s : ofKind) {
+        if (value.apply(s) != dflt) {
+          out.put(s.id().hfName().substring("model.".length()), value.apply(s));
+        }
+      }
+    }
+    return out;
   }
 
   private static int layersOf(AdapterLayout layout) {

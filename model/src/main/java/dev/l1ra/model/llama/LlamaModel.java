@@ -19,6 +19,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.Precision;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A Llama-family decoder (Llama 3.x, Mistral, Qwen2) on DJL NDArrays, computing what transformers
@@ -195,6 +196,48 @@ public final class LlamaModel implements AutoCloseable {
             .pow(-0.5f);
     NDArray normed = dev.l1ra.model.engine.Ops.castWithGrad(x32.mul(inv), t);
     return weight.mul(normed);
+  }
+
+  /**
+   * A new model whose projection weights have the adapters merged in (W + s·B·diag(c)·A), as PEFT's
+   * {@code merge_and_unload}. The copy has its own manager; this model is unchanged.
+   */
+  public LlamaModel withMergedAdapters(AdapterSet adapters) {
+    NDManager m = NDManager.newBaseManager(device(), "PyTorch");
+    java.util.List<LayerWeights> layers = new java.util.ArrayList<>();
+    for (int i = 0; i < config.numLayers(); i++) {
+      LayerWeights w = weights.layers().get(i);
+      java.util.Map<LinearKind, Linear> proj = new java.util.EnumMap<>(LinearKind.class);
+      for (LinearKind k : LinearKind.values()) {
+        Linear l = w.projection(k);
+        NDArray weight = l.weight().duplicate();
+        Adapter a = adapters.getOrNull(new ModuleId(i, k));
+        if (a != null) {
+          try (NDArray delta = a.mergedWeight()) {
+            NDArray merged = weight.add(delta.toType(weight.getDataType(), false));
+            weight.close();
+            weight = merged;
+          }
+        }
+        weight.attach(m);
+        proj.put(k, new Linear(weight, copy(l.bias(), m)));
+      }
+      layers.add(new LayerWeights(copy(w.inputNorm(), m), copy(w.postAttentionNorm(), m), proj));
+    }
+    NDArray embed = copy(weights.embed(), m);
+    NDArray head = weights.lmHead() == weights.embed() ? embed : copy(weights.lmHead(), m);
+    LlamaWeights merged =
+        new LlamaWeights(config, embed, List.copyOf(layers), copy(weights.finalNorm(), m), head);
+    return new LlamaModel(config, m, merged, attention);
+  }
+
+  private static NDArray copy(NDArray x, NDManager m) {
+    if (x == null) {
+      return null;
+    }
+    NDArray c = x.duplicate();
+    c.attach(m);
+    return c;
   }
 
   @Override

@@ -46,8 +46,16 @@ public record LlamaWeights(
    */
   public static LlamaWeights load(
       TensorSource source, ModelConfig c, NDManager manager, DataType dtype) {
+    return load(source, c, manager, dtype, CHUNK_BYTES);
+  }
+
+  /**
+   * As {@link #load(TensorSource, ModelConfig, NDManager, DataType)}, with a chunk size for reads.
+   */
+  static LlamaWeights load(
+      TensorSource source, ModelConfig c, NDManager manager, DataType dtype, long chunkBytes) {
     long t0 = System.nanoTime();
-    TensorReader r = new TensorReader(source, manager, dtype);
+    TensorReader r = new TensorReader(source, manager, dtype, chunkBytes);
     NDArray embed = r.read("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
     List<LayerWeights> layers = new ArrayList<>();
     for (int i = 0; i < c.numLayers(); i++) {
@@ -92,12 +100,14 @@ public record LlamaWeights(
     private final TensorSource source;
     private final NDManager manager;
     private final DataType dtype;
+    private final long chunkBytes;
     int count;
 
-    TensorReader(TensorSource source, NDManager manager, DataType dtype) {
+    TensorReader(TensorSource source, NDManager manager, DataType dtype, long chunkBytes) {
       this.source = source;
       this.manager = manager;
       this.dtype = dtype;
+      this.chunkBytes = chunkBytes;
     }
 
     NDArray read(String name, long... shape) {
@@ -120,7 +130,7 @@ public record LlamaWeights(
                 + info.dtype()
                 + "; weights must be F32, F16 or BF16");
       }
-      List<ByteBuffer> chunks = source.chunks(name, CHUNK_BYTES);
+      List<ByteBuffer> chunks = source.chunks(name, chunkBytes);
       NDList parts = new NDList();
       long rows = shape.length == 0 ? 1 : shape[0];
       long rowElems = info.numel() / Math.max(1, rows);

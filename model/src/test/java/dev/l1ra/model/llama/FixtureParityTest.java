@@ -109,6 +109,26 @@ class FixtureParityTest {
     }
   }
 
+  @ParameterizedTest
+  @MethodSource("modelsAndAdapters")
+  void mergedWeightLogitsMatchPeftMergeAndUnload(String name, String adapter) {
+    Path dir = Fixtures.model(name);
+    try (LlamaModel model =
+            LlamaModel.load(dir, Device.cpu(), Precision.FP32, new PlainAttention());
+        NDManager adapters = model.manager().newSubManager();
+        Expected exp = new Expected(dir.resolve("expected.safetensors"));
+        NDScope scope = new NDScope()) {
+      AdapterSet set = PeftAdapters.load(dir.resolve(adapter), model.config(), adapters).adapters();
+      try (LlamaModel merged = model.withMergedAdapters(set)) {
+        NDArray logits = merged.logits(exp.batch(merged.manager()), null, false);
+        float err =
+            Expected.maxAbsDiff(logits, exp.array(merged.manager(), adapter + ".merged_logits"));
+        System.out.printf("%s/%s merged: max|dlogits|=%.3g%n", name, adapter, err);
+        assertTrue(err <= LOGIT_TOL, "merged logits differ by " + err);
+      }
+    }
+  }
+
   private static float loss(LlamaModel model, Expected exp, NDArray logits) {
     return lossArray(model, exp, logits).getFloat();
   }

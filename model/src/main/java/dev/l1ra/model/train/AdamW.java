@@ -1,0 +1,162 @@
+package dev.l1ra.model.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.l1ra.model.adapter.TrainableParam;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * AdamW with moments we own (DJL's optimizer state is private and cannot be resized), in PyTorch's
+ * form: p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − (lr/bc1)·m/(√v/√bc2 +
+ * ε) with bc = 1 − βᵗ.
+ *
+ * <p>The step count t is kept per rank (an "age" tensor broadcast along the rank axis), so a rank
+ * added by reallocation starts with zero moments and its own bias correction, while surviving ranks
+ * keep theirs. Updates are in place, on the parameters' device, outside autograd.
+ */
+public final class AdamW implements AutoCloseable {
+
+  /** Hyper-parameters of one parameter group at one step. */
+  public record GroupStep(double lr, double weightDecay) {}
+
+  /** Optimizer constants. */
+  public record Settings(double beta1, double beta2, double eps) {
+    public Settings {
+      if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
+        throw new IllegalArgumentException(
+            "adam betas must be in [0, 1), got " + beta1 + ", " + beta2);
+      }
+      if (!(eps > 0)) {
+        throw new IllegalArgumentException("adam eps must be > 0, got " + eps);
+      }
+    }
+
+    public static Settings defaults() {
+      return new Settings(0.9, 0.999, 1e-8);
+    }
+  }
+
+  private final Settings settings;
+  private final NDManager manager;
+  private final Map<String, Moments> state = new LinkedHashMap<>();
+
+  public AdamW(Settings settings, NDManager parent) {
+    this.settings = settings;
+    this.manager = parent.newSubManager();
+  }
+
+  public Settings settings() {
+    return settings;
+  }
+
+  /** Moments of a parameter; the arrays belong to the optimizer. */
+  public Moments moments(String name) {
+    return state.get(name);
+  }
+
+  /** All state, by parameter name (for checkpoints and rank surgery). */
+  public Map<String, Moments> state() {
+    return state;
+  }
+
+  /** The manager the state lives in; rank surgery creates replacement moments here. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /**
+   * Applies one update to {@code param} with gradient {@code grad} (already unscaled and clipped).
+   * Creates zero state on first use.
+   */
+  public void update(TrainableParam param, NDArray grad, GroupStep hp) {
+    NDArray p = param.array();
+    Moments s =
+        state.computeIfAbsent(
+            param.name(), n -> Moments.zeros(manager, p.getShape(), RankAxis.of(param)));
+    if (hp.weightDecay() != 0) {
+      p.muli(1 - hp.lr() * hp.weightDecay());
+    }
+    s.m.muli(settings.beta1()).addi(grad.mul(1 - settings.beta1()));
+    s.v.muli(settings.beta2()).addi(grad.square().mul(1 - settings.beta2()));
+    s.age.addi(1);
+    NDArray bc1 = one(s.age).sub(s.age.mul(Math.log(settings.beta1())).exp()); // 1 − β1^t
+    NDArray bc2 = one(s.age).sub(s.age.mul(Math.log(settings.beta2())).exp());
+    NDArray denom = s.v.sqrt().div(bc2.sqrt()).add(settings.eps());
+    p.subi(s.m.div(denom).div(bc1).mul(hp.lr()));
+  }
+
+  private static NDArray one(NDArray like) {
+    return like.onesLike();
+  }
+
+  /** Replaces the state of a parameter (after rank surgery); the old arrays are closed. */
+  public void replace(String name, Moments next) {
+    Moments old = state.put(name, next);
+    if (old != null && old != next) {
+      old.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+    state.clear();
+  }
+
+  /**
+   * First and second moments and the per-rank step count ("age", broadcastable to the parameter,
+   * float32: [r, 1] for A, [1, r] for B, [r] for a gate, [1] when there is no rank axis).
+   */
+  public record Moments(NDArray m, NDArray v, NDArray age) implements AutoCloseable {
+    /** Zero state; the arrays outlive any NDScope that is open (they belong to the optimizer). */
+    static Moments zeros(NDManager manager, Shape shape, int rankAxis) {
+      Moments s =
+          new Moments(
+              manager.zeros(shape), manager.zeros(shape), manager.zeros(ageShape(shape, rankAxis)));
+      ai.djl.ndarray.NDScope.unregister(s.m, s.v, s.age);
+      return s;
+    }
+
+    /** Shape of the age tensor for a parameter shape and its rank axis (−1: none). */
+    public static Shape ageShape(Shape shape, int rankAxis) {
+      if (rankAxis < 0) {
+        return new Shape(1);
+      }
+      long[] dims = new long[shape.dimension()];
+      java.util.Arrays.fill(dims, 1);
+      dims[rankAxis] = shape.get(rankAxis);
+      return new Shape(dims);
+    }
+
+    @Override
+    public void close() {
+      m.close();
+      v.close();
+      age.close();
+    }
+  }
+
+  /** Where the rank dimension is in each adapter tensor. */
+  public static final class RankAxis {
+    private RankAxis() {}
+
+    /** 0 for lora_A [r, in] and gates [r]; 1 for lora_B [out, r]; −1 otherwise. */
+    public static int of(TrainableParam p) {
+      String n = p.name();
+      if (n.contains(".lora_A") || n.endsWith(".lora_c")) {
+        return 0;
+      }
+      if (n.contains(".lora_B")) {
+        return 1;
+      }
+      return -1;
+    }
+
+    public static List<Integer> all(List<TrainableParam> ps) {
+      return ps.stream().map(RankAxis::of).toList();
+    }
+  }
+}
