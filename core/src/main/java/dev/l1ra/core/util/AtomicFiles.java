@@ -32,4 +32,47 @@ public final class AtomicFiles {
   public static void writeString(Path target, String text) {
     write(target, text.getBytes(StandardCharsets.UTF_8));
   }
+
+  /**
+   * A new empty temporary folder beside {@code target}; fill it, then {@link #replaceDirectory}.
+   */
+  public static Path tempDirectoryBeside(Path target) {
+    Path parent = target.toAbsolutePath().getParent();
+    try {
+      Files.createDirectories(parent);
+      return Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a folder beside " + target + ": " + e, e);
+    }
+  }
+
+  /**
+   * Moves a completed folder into place. An existing {@code target} is first renamed aside and
+   * deleted only after the new one is in place, so a crash leaves either the old or the new.
+   */
+  public static void replaceDirectory(Path completed, Path target) {
+    try {
+      Path old = target.resolveSibling("." + target.getFileName() + ".old");
+      deleteTree(old);
+      if (Files.exists(target)) {
+        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Files.move(completed, target, StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(old);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot move " + completed + " to " + target + ": " + e, e);
+    }
+  }
+
+  /** Deletes a file or folder tree; nothing happens when it does not exist. */
+  public static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var walk = Files.walk(p)) {
+      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
 }

@@ -30,7 +30,16 @@ public final class LoraAdapter implements Adapter {
     this(spec, (float) spec.scaling(), a, b, c);
   }
 
-  LoraAdapter(AdapterSpec spec, float scaling, NDArray a, NDArray b, NDArray c) {
+  /**
+   * Restores an adapter with the scaling it was created with (checkpoints: after rank changes the
+   * scaling no longer equals the spec's alpha/r).
+   */
+  public static LoraAdapter restore(
+      AdapterSpec spec, float scaling, NDArray a, NDArray b, NDArray c) {
+    return new LoraAdapter(spec, scaling, a, b, c);
+  }
+
+  private LoraAdapter(AdapterSpec spec, float scaling, NDArray a, NDArray b, NDArray c) {
     this.spec = spec;
     this.scaling = scaling;
     set(a, b, c);

@@ -16,13 +16,10 @@ import dev.l1ra.core.safetensors.SafetensorsException;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.safetensors.TensorInfo;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.l1ra.core.util.AtomicFiles;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -134,16 +131,10 @@ public final class PeftAdapters {
     ObjectNode config =
         PeftAdapterConfig.forLayout(layout, baseModel, adapters.dropout(), modelClass);
     verifyResolves(config, layout);
-    Path parent = dir.toAbsolutePath().getParent();
-    try {
-      Files.createDirectories(parent);
-      Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
-      w.write(tmp.resolve(PeftAdapterConfig.WEIGHTS));
-      PeftAdapterConfig.write(config, tmp.resolve(PeftAdapterConfig.FILE));
-      replaceDir(tmp, dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write adapter to " + dir + ": " + e, e);
-    }
+    Path tmp = AtomicFiles.tempDirectoryBeside(dir);
+    w.write(tmp.resolve(PeftAdapterConfig.WEIGHTS));
+    PeftAdapterConfig.write(config, tmp.resolve(PeftAdapterConfig.FILE));
+    AtomicFiles.replaceDirectory(tmp, dir);
   }
 
   /**
@@ -184,28 +175,5 @@ public final class PeftAdapters {
     NDArray f = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
     ByteBuffer b = ByteBuffer.wrap(f.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
     return new SafetensorsWriter.Tensor(DType.F32, f.getShape().getShape(), b);
-  }
-
-  private static void replaceDir(Path tmp, Path dir) throws IOException {
-    Path old = null;
-    if (Files.exists(dir)) {
-      old = dir.resolveSibling("." + dir.getFileName() + ".old-" + System.nanoTime());
-      Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
-    }
-    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-    if (old != null) {
-      deleteTree(old);
-    }
-  }
-
-  static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var walk = Files.walk(p)) {
-      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
   }
 }
