@@ -7,6 +7,7 @@ import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
+import dev.l1ra.model.engine.Ops;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class AdapterSet implements AutoCloseable {
     List<Adapter> list = new ArrayList<>();
     for (AdapterSpec s : layout.specs()) {
       float[] a = init.initA(seed, PeftNames.loraA(s.id()), s.rank(), s.in(), s.rank());
-      NDArray aa = manager.create(a, new Shape(s.rank(), s.in()));
+      NDArray aa = Ops.engineOwned(manager.create(a, new Shape(s.rank(), s.in())));
       NDArray bb = manager.zeros(new Shape(s.out(), s.rank()));
       NDArray cc = gated ? manager.ones(new Shape(s.rank())) : null;
       list.add(new LoraAdapter(s, aa, bb, cc));

@@ -17,6 +17,7 @@ import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.safetensors.TensorInfo;
 import dev.l1ra.core.util.AtomicFiles;
+import dev.l1ra.model.engine.Ops;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -101,7 +102,7 @@ public final class PeftAdapters {
               + cols
               + "]");
     }
-    return m.create(f.floats(name), new Shape(rows, cols));
+    return Ops.engineOwned(m.create(f.floats(name), new Shape(rows, cols)));
   }
 
   /**

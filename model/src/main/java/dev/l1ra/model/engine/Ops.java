@@ -34,6 +34,19 @@ public final class Ops {
     return out;
   }
 
+  /**
+   * Moves an array made from Java data into engine-allocated memory. Arrays built from Java buffers
+   * (zero-copy on CPU) sit at whatever alignment the JVM gave them, and the CPU BLAS picks
+   * different kernels, with different rounding, for different alignments; parameters and optimizer
+   * state therefore live in engine memory, which makes runs (and resumed runs) reproducible bit for
+   * bit. The input is closed.
+   */
+  public static NDArray engineOwned(NDArray javaBacked) {
+    NDArray copy = javaBacked.duplicate();
+    javaBacked.close();
+    return copy;
+  }
+
   /** Clears the accumulated gradient of a leaf (also when it holds NaN). */
   public static void zeroGrad(NDArray leaf) {
     JniUtils.zeroGrad((PtNDArray) leaf);

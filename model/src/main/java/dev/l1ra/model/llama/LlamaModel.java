@@ -17,6 +17,7 @@ import dev.l1ra.core.safetensors.ShardedCheckpoint;
 import dev.l1ra.core.safetensors.TensorSource;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Precision;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,6 +48,7 @@ public final class LlamaModel implements AutoCloseable {
   public static LlamaModel load(
       Path dir, Device device, Precision precision, AttentionKernel attention) {
     ModelConfig config = ModelConfigs.load(dir);
+    EngineInfo.engine(); // fixes the thread count (reproducible BLAS) before any work
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     try (TensorSource source = ShardedCheckpoint.openModelDir(dir)) {
       LlamaWeights w = LlamaWeights.load(source, config, manager, precision.dataType());

@@ -17,6 +17,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.engine.Ops;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -160,7 +161,9 @@ public final class Checkpoint {
 
   private static NDArray read(SafetensorsFile f, NDManager m, String name) {
     TensorInfo info = f.info(name);
-    return m.create(f.floats(name), new Shape(info.shape()));
+    NDArray x = Ops.engineOwned(m.create(f.floats(name), new Shape(info.shape())));
+    ai.djl.ndarray.NDScope.unregister(x);
+    return x;
   }
 
   private static SafetensorsWriter.Tensor f32(NDArray x) {

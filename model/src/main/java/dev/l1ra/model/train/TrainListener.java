@@ -1,0 +1,33 @@
+package dev.l1ra.model.train;
+
+/** Receives what the training loop does (metrics files, progress, plots). All methods optional. */
+public interface TrainListener {
+
+  /** One optimizer step (1-based {@code step}). */
+  record StepRecord(
+      int step,
+      int totalSteps,
+      double loss,
+      double lr,
+      double gradNorm,
+      boolean skipped,
+      long inputTokens,
+      long cumulativeTokens,
+      double stepSeconds,
+      double elapsedSeconds,
+      double lossScale) {
+    public double tokensPerSecond() {
+      return stepSeconds > 0 ? inputTokens / stepSeconds : 0;
+    }
+  }
+
+  default void onStart(int startStep, int totalSteps) {}
+
+  default void onStep(StepRecord r) {}
+
+  default void onEval(int step, Evaluator.Result r) {}
+
+  default void onCheckpoint(int step, java.nio.file.Path dir) {}
+
+  default void onFinish(Trainer.Summary s) {}
+}
