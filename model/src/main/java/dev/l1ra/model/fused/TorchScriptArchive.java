@@ -15,8 +15,9 @@ import java.util.regex.Pattern;
 
 /**
  * A TorchScript archive for a parameter-free module, written from Java: what {@code
- * torch.jit.script(module).save(path)} writes for such a module, minus the optional debug records,
- * so that {@code torch.jit.load} (and DJL's {@code Model.load}) accept it without Python.
+ * torch.jit.script(module).save(path)} writes for such a module, minus records the loader treats as
+ * optional (source-range debug pickles, serialization id), so that {@code torch.jit.load} (and
+ * DJL's {@code Model.load}) accept it without Python.
  *
  * <p>Layout (see PyTorch {@code torch/csrc/jit/serialization/export_module.cpp}, {@code
  * import.cpp}, {@code import_source.cpp}, {@code caffe2/serialize/inline_container.cc}), every
@@ -32,8 +33,8 @@ import java.util.regex.Pattern;
  *       slashes; the loader compiles every method in it.
  *   <li>{@code constants.pkl}: an empty tuple (no tensor constants).
  *   <li>{@code version}: the file-format version in ASCII; {@value #FILE_FORMAT_VERSION} (torch's
- *       kProducedFileFormatVersion since 1.12, readable by torch 1.12 through 2.7) says the code
- *       uses today's operator semantics, so the loader applies no operator upgraders.
+ *       kProducedFileFormatVersion since 1.12 and still the highest 2.7.1 reads) says the code uses
+ *       today's operator semantics, so the loader applies no operator upgraders.
  *   <li>{@code byteorder}: {@code little}.
  * </ul>
  *
