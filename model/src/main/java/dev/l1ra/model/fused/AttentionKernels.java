@@ -1,0 +1,89 @@
+package dev.l1ra.model.fused;
+
+import ai.djl.Device;
+import dev.l1ra.model.llama.AttentionKernel;
+import dev.l1ra.model.llama.PlainAttention;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place an attention kernel is chosen by name: {@code "auto"} (the default: fused where it
+ * loads, else plain with a WARN naming the cause), {@code "fused"} (fused or an error) and {@code
+ * "plain"} (the reference kernel).
+ */
+public final class AttentionKernels {
+  private static final Logger LOG = LoggerFactory.getLogger(AttentionKernels.class);
+
+  /** Fused where it loads, else plain with a WARN. */
+  public static final String AUTO = "auto";
+
+  /** Fused, or an error saying why not. */
+  public static final String FUSED = "fused";
+
+  /** The plain-op reference kernel. */
+  public static final String PLAIN = "plain";
+
+  private AttentionKernels() {}
+
+  /**
+   * Creates a kernel for {@code device}. A fused kernel owns a small native module: close it (it is
+   * {@link AutoCloseable}) when the model that uses it is closed; {@link #closeQuietly} does so for
+   * any kernel.
+   *
+   * @param name {@code auto}, {@code fused} or {@code plain} (case-insensitive; null means auto)
+   * @throws IllegalArgumentException for an unknown name
+   * @throws IllegalStateException for {@code fused} when the fused kernel does not load
+   */
+  public static AttentionKernel create(String name, Device device) {
+    return create(name, device, TorchScriptArchive.defaultCacheDir());
+  }
+
+  /**
+   * As {@link #create(String, Device)}, with the TorchScript archive cached in {@code cacheDir}.
+   */
+  public static AttentionKernel create(String name, Device device, Path cacheDir) {
+    String n = name == null ? AUTO : name.trim().toLowerCase(Locale.ROOT);
+    switch (n) {
+      case PLAIN:
+        return new PlainAttention();
+      case FUSED:
+        return load(device, cacheDir);
+      case AUTO:
+        return fusedOrPlain(device, cacheDir);
+      default:
+        throw new IllegalArgumentException(
+            "attention kernel \"" + name + "\" is not one of auto, fused, plain");
+    }
+  }
+
+  private static FusedAttention load(Device device, Path cacheDir) {
+    return FusedAttention.load(device, cacheDir, FusedAttention.GroupedHeads.AUTO);
+  }
+
+  private static AttentionKernel fusedOrPlain(Device device, Path cacheDir) {
+    try {
+      FusedAttention kernel = load(device, cacheDir);
+      LOG.info("attention: fused scaled_dot_product_attention on {}", device);
+      return kernel;
+    } catch (RuntimeException | LinkageError e) {
+      LOG.warn(
+          "attention: fused kernel unavailable on {}, using plain attention instead. Cause: {}",
+          device,
+          e.getMessage() == null ? e.toString() : e.getMessage());
+      return new PlainAttention();
+    }
+  }
+
+  /** Closes the kernel if it holds native resources. */
+  public static void closeQuietly(AttentionKernel kernel) {
+    if (kernel instanceof AutoCloseable) {
+      try {
+        ((AutoCloseable) kernel).close();
+      } catch (Exception e) {
+        LOG.debug("closing attention kernel {} failed", kernel.name(), e);
+      }
+    }
+  }
+}

@@ -1,0 +1,269 @@
+package dev.l1ra.model.fused;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.llama.AttentionKernel;
+import dev.l1ra.model.llama.AttentionMask;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Attention through PyTorch's fused {@code scaled_dot_product_attention}, called from a TorchScript
+ * module that {@link TorchScriptArchive} writes and DJL loads (no Python). Agrees with {@code
+ * PlainAttention} to fp32 rounding, outputs and gradients, for causal, padded and packed masks.
+ *
+ * <p>Two paths: a purely causal mask runs with {@code is_causal=True} and no mask tensor (the
+ * kernel skips masked blocks); any other mask passes the additive mask with {@code
+ * is_causal=False}, its fully masked rows (leading padding) opened up so no kernel sees a row
+ * without keys (see {@link SdpaMasks#additiveWithoutEmptyRows}). Grouped-query heads use {@code
+ * enable_gqa=True}; see {@link GroupedHeads} for when k/v are repeated first instead.
+ *
+ * <p>Autograd: the module runs without DJL's no-grad guard, so inside a {@code GradientCollector}
+ * the call is recorded and {@code backward} reaches q, k and v (and whatever produced them).
+ * Outputs belong to q's manager and the current NDScope. The module holds no tensors, so it runs on
+ * whatever device its inputs are on. Calls are safe from several threads; the per-mask cache
+ * assumes a mask is used by one thread (one training task per JVM). Close to free the module.
+ */
+public final class FusedAttention implements AttentionKernel, AutoCloseable {
+  /** The TorchScript class loaded by DJL. */
+  public static final String CLASS_NAME = "__torch__.l1ra.ScaledDotProductAttention";
+
+  /** forward(q, k, v, mask=None): causal without a mask, else the mask (bool or additive). */
+  static final String SOURCE =
+      String.join(
+          "\n",
+          "def forward(self, q: Tensor, k: Tensor, v: Tensor,",
+          "            mask: Optional[Tensor]=None) -> Tensor:",
+          "    if mask is None:",
+          "        out = torch.scaled_dot_product_attention(",
+          "            q, k, v, None, 0.0, True, scale=None, enable_gqa=True)",
+          "    else:",
+          "        out = torch.scaled_dot_product_attention(",
+          "            q, k, v, mask, 0.0, False, scale=None, enable_gqa=True)",
+          "    return out");
+
+  /** The archive this kernel loads. */
+  public static final TorchScriptArchive ARCHIVE = TorchScriptArchive.module(CLASS_NAME, SOURCE);
+
+  /** How grouped-query heads (KV < H) reach the kernel. */
+  public enum GroupedHeads {
+    /**
+     * {@code enable_gqa=True} on the original k/v: no copy; the backend handles the groups (CUDA
+     * flash attention does) or falls back to its unfused math path (torch 2.7.1's CPU kernel).
+     */
+    NATIVE,
+    /**
+     * k/v repeated to H heads first (as transformers' repeat_kv; costs 2·B·H·T·D elements), so a
+     * backend without grouped-query support still runs its fused kernel.
+     */
+    REPEAT,
+    /** REPEAT for CPU tensors (measured 2x faster there), NATIVE elsewhere. */
+    AUTO
+  }
+
+  /** What {@link #attend} derived from one mask object: the path and, if masked, the SDPA mask. */
+  private record MaskForm(AttentionMask mask, boolean causalOnly, NDArray sdpaMask) {
+    boolean isFor(AttentionMask m) {
+      return mask == m && (sdpaMask == null || !sdpaMask.isReleased());
+    }
+  }
+
+  private final GroupedHeads groupedHeads;
+  private final Model model;
+  private final Block block;
+  private final ParameterStore store;
+  private final Path archive;
+  private final AtomicReference<MaskForm> lastMask = new AtomicReference<>();
+
+  private FusedAttention(Model model, Path archive, GroupedHeads groupedHeads) {
+    this.groupedHeads = groupedHeads;
+    this.model = model;
+    this.block = model.getBlock();
+    this.store = new ParameterStore(model.getNDManager(), false);
+    this.archive = archive;
+  }
+
+  /**
+   * Writes (or reuses) the archive in {@link TorchScriptArchive#defaultCacheDir()} and loads it.
+   */
+  public static FusedAttention load(Device device) {
+    return load(device, TorchScriptArchive.defaultCacheDir(), GroupedHeads.AUTO);
+  }
+
+  /**
+   * Writes (or reuses) the archive in {@code cacheDir}, loads it with DJL's PyTorch engine on
+   * {@code device} and checks it against the plain kernel on a tiny input.
+   *
+   * @throws IllegalStateException naming the cause when the module does not load or disagrees
+   */
+  public static FusedAttention load(Device device, Path cacheDir, GroupedHeads groupedHeads) {
+    Model model = null;
+    try {
+      Path file = ARCHIVE.writeTo(cacheDir);
+      model = Model.newInstance("l1ra-sdpa", device, EngineInfo.ENGINE);
+      model.load(file);
+      FusedAttention kernel = new FusedAttention(model, file, groupedHeads);
+      SelfCheck.run(kernel, device);
+      return kernel;
+    } catch (IOException | MalformedModelException | RuntimeException e) {
+      if (model != null) {
+        model.close();
+      }
+      throw new IllegalStateException(
+          "fused attention is unavailable on "
+              + device
+              + " (DJL "
+              + EngineInfo.djlVersion()
+              + ", TorchScript cache "
+              + cacheDir
+              + "): "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Fused attention under {@code mask}. A purely causal mask takes the {@code is_causal} path;
+   * otherwise the additive mask is passed with fully masked rows opened up (see {@link
+   * SdpaMasks#additiveWithoutEmptyRows}): every row that sees at least one key gets exactly what
+   * the plain kernel gives, output and gradients.
+   */
+  @Override
+  public NDArray attend(NDArray q, NDArray k, NDArray v, AttentionMask mask) {
+    MaskForm form = form(mask);
+    return form.causalOnly() ? attendCausal(q, k, v) : attendMasked(q, k, v, form.sdpaMask());
+  }
+
+  /**
+   * Causal attention without a mask tensor ({@code is_causal=True}).
+   *
+   * @param q [B, H, T, D]
+   * @param k [B, KV, T, D], H a multiple of KV
+   * @param v [B, KV, T, D]
+   * @return [B, H, T, D], owned by q's manager
+   */
+  public NDArray attendCausal(NDArray q, NDArray k, NDArray v) {
+    checkShapes(q, k, v);
+    long n = repeats(q, k);
+    return call(new NDList(q, repeatKv(k, n), repeatKv(v, n)));
+  }
+
+  /**
+   * Attention under an explicit mask ({@code is_causal=False}).
+   *
+   * @param mask [B, 1, T, T] (or broadcastable): boolean (true = may attend) or additive in q's
+   *     dtype (0 allowed, a large negative value masked)
+   * @return [B, H, T, D], owned by q's manager
+   */
+  public NDArray attendMasked(NDArray q, NDArray k, NDArray v, NDArray mask) {
+    checkShapes(q, k, v);
+    long n = repeats(q, k);
+    return call(new NDList(q, repeatKv(k, n), repeatKv(v, n), mask));
+  }
+
+  /** How often to repeat each k/v head before the call: 1 when the kernel gets groups natively. */
+  private long repeats(NDArray q, NDArray k) {
+    long n = q.getShape().get(1) / k.getShape().get(1);
+    boolean repeat =
+        groupedHeads == GroupedHeads.REPEAT
+            || (groupedHeads == GroupedHeads.AUTO
+                && Device.Type.CPU.equals(q.getDevice().getDeviceType()));
+    return repeat ? n : 1;
+  }
+
+  /** [B, KV, T, D] → [B, KV·n, T, D], head h reading kv head h / n (as enable_gqa does). */
+  private static NDArray repeatKv(NDArray x, long n) {
+    if (n == 1) {
+      return x;
+    }
+    Shape s = x.getShape(); // [B,KV,T,D] -> [B,KV,n,T,D] -> [B,KV·n,T,D]
+    return x.expandDims(2)
+        .broadcast(new Shape(s.get(0), s.get(1), n, s.get(2), s.get(3)))
+        .reshape(s.get(0), s.get(1) * n, s.get(2), s.get(3));
+  }
+
+  /** Whether {@code mask} is purely causal (decided once per mask object). */
+  boolean isCausalOnly(AttentionMask mask) {
+    return form(mask).causalOnly();
+  }
+
+  /**
+   * The path and SDPA mask for {@code mask}, derived once per mask object: every layer of a forward
+   * pass shares one mask, so the check and the derived mask are paid once per batch. The derived
+   * mask lives in the scope of the first call; if that scope has closed, it is derived again.
+   */
+  private MaskForm form(AttentionMask mask) {
+    MaskForm last = lastMask.get();
+    if (last != null && last.isFor(mask)) {
+      return last;
+    }
+    boolean causal = SdpaMasks.isCausalOnly(mask);
+    MaskForm form =
+        new MaskForm(mask, causal, causal ? null : SdpaMasks.additiveWithoutEmptyRows(mask));
+    lastMask.set(form);
+    return form;
+  }
+
+  private NDArray call(NDList inputs) {
+    for (NDArray a : inputs) {
+      // DJL reads meaning into input names ("a.b" → dict, "x[]" → list): only pass unnamed arrays
+      if (a.getName() != null && !a.getName().isEmpty()) {
+        throw new IllegalArgumentException(
+            "fused attention inputs must be unnamed arrays, got one named \"" + a.getName() + "\"");
+      }
+    }
+    // training=true: no no-grad guard around the call; autograd records iff grad mode is on
+    return block.forward(store, inputs, true).singletonOrThrow();
+  }
+
+  private static void checkShapes(NDArray q, NDArray k, NDArray v) {
+    Shape qs = q.getShape();
+    Shape ks = k.getShape();
+    if (qs.dimension() != 4 || !ks.equals(v.getShape()) || ks.dimension() != 4) {
+      throw new IllegalArgumentException(
+          "attention wants q [B,H,T,D], k and v [B,KV,T,D]; got q "
+              + qs
+              + ", k "
+              + ks
+              + ", v "
+              + v.getShape());
+    }
+    if (qs.get(0) != ks.get(0) || qs.get(3) != ks.get(3) || qs.get(1) % ks.get(1) != 0) {
+      throw new IllegalArgumentException(
+          "attention shapes disagree: q " + qs + " vs k/v " + ks + " (H must be a multiple of KV)");
+    }
+  }
+
+  public GroupedHeads groupedHeads() {
+    return groupedHeads;
+  }
+
+  /** The archive file this kernel was loaded from. */
+  public Path archive() {
+    return archive;
+  }
+
+  @Override
+  public String name() {
+    return "fused";
+  }
+
+  @Override
+  public void close() {
+    lastMask.set(null);
+    model.close();
+  }
+
+  @Override
+  public String toString() {
+    return "FusedAttention[" + groupedHeads + ", " + archive + "]";
+  }
+}

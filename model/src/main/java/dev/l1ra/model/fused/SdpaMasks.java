@@ -1,0 +1,71 @@
+package dev.l1ra.model.fused;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import dev.l1ra.model.llama.AttentionMask;
+
+/**
+ * The mask in the forms a fused {@code scaled_dot_product_attention} call wants: none at all when
+ * it is purely causal ({@code is_causal=True}), otherwise the additive mask with fully masked rows
+ * opened up.
+ */
+public final class SdpaMasks {
+  private SdpaMasks() {}
+
+  /**
+   * From the inputs {@link AttentionMask#build} takes: purely causal when no token is padding, each
+   * row is one sample and the sliding window (if any) covers the whole sequence.
+   *
+   * @param keep [B, T] 1 real / 0 padding, or null (the caller decides "no padding" host-side, as
+   *     {@code Batch.of} does by passing null when every token is real)
+   * @param segments [B, T] packed-sample ids, or null
+   * @param slidingWindow window in tokens, 0 for none
+   * @param seq sequence length T
+   */
+  public static boolean isCausalOnly(NDArray keep, NDArray segments, int slidingWindow, int seq) {
+    return keep == null && segments == null && (slidingWindow <= 0 || slidingWindow >= seq);
+  }
+
+  /**
+   * From a built mask's contents: true when {@code allowed} equals the lower-triangular causal
+   * pattern in every row of the batch. Costs one [B,1,T,T] comparison and a device-to-host sync of
+   * one boolean; temporaries are freed before returning.
+   */
+  public static boolean isCausalOnly(AttentionMask mask) {
+    NDArray allowed = mask.allowed(); // [B,1,T,T] boolean
+    int t = (int) allowed.getShape().get(3);
+    try (NDScope ignored = new NDScope()) {
+      NDManager m = allowed.getManager();
+      NDArray query = m.arange(t).reshape(t, 1);
+      NDArray key = m.arange(t).reshape(1, t);
+      NDArray causal = key.lte(query); // [T,T]
+      return allowed.eq(causal).all().getBoolean();
+    }
+  }
+
+  /**
+   * The additive mask with every fully masked query row (a left-padding token sees no real key) set
+   * to 0, so that row attends to all keys, as transformers' {@code _unmask_unattended} does before
+   * SDPA. Such rows are padding whose outputs no loss reads; the plain kernel gives them uniform
+   * weights instead, so only their outputs differ. A row left at the lowest finite value is a known
+   * hazard: CUDA SDPA returned NaN for it (pytorch/pytorch#110213, the reason transformers opens
+   * these rows), and torch 2.7.1's CPU flash kernel computes its forward like the plain kernel but
+   * not its backward (measured here: dL/dq off by ~10 at O(1) values when that row's output gets a
+   * gradient).
+   *
+   * @return [B, 1, T, T] in the additive mask's dtype, owned by its manager and the current scope
+   */
+  public static NDArray additiveWithoutEmptyRows(AttentionMask mask) {
+    NDArray additive = mask.additive(); // [B,1,T,T]
+    NDArray out;
+    try (NDScope ignored = new NDScope()) {
+      // [B,1,T,1]: 1 where the query sees at least one key, else 0
+      NDArray sees = mask.allowed().toType(additive.getDataType(), false).max(new int[] {3}, true);
+      out = additive.mul(sees);
+      NDScope.unregister(out);
+    }
+    NDScope.register(out); // in the caller's scope, like any other op result
+    return out;
+  }
+}
