@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.AttentionMask;
+import dev.l1ra.model.llama.PlainAttention;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
@@ -153,7 +154,7 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   public NDArray attendCausal(NDArray q, NDArray k, NDArray v) {
     checkShapes(q, k, v);
     long n = repeats(q, k);
-    return call(new NDList(q, repeatKv(k, n), repeatKv(v, n)));
+    return call(new NDList(q, PlainAttention.repeatKv(k, n), PlainAttention.repeatKv(v, n)));
   }
 
   /**
@@ -166,7 +167,7 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   public NDArray attendMasked(NDArray q, NDArray k, NDArray v, NDArray mask) {
     checkShapes(q, k, v);
     long n = repeats(q, k);
-    return call(new NDList(q, repeatKv(k, n), repeatKv(v, n), mask));
+    return call(new NDList(q, PlainAttention.repeatKv(k, n), PlainAttention.repeatKv(v, n), mask));
   }
 
   /** How often to repeat each k/v head before the call: 1 when the kernel gets groups natively. */
@@ -177,17 +178,6 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
             || (groupedHeads == GroupedHeads.AUTO
                 && Device.Type.CPU.equals(q.getDevice().getDeviceType()));
     return repeat ? n : 1;
-  }
-
-  /** [B, KV, T, D] → [B, KV·n, T, D], head h reading kv head h / n (as enable_gqa does). */
-  private static NDArray repeatKv(NDArray x, long n) {
-    if (n == 1) {
-      return x;
-    }
-    Shape s = x.getShape(); // [B,KV,T,D] -> [B,KV,n,T,D] -> [B,KV·n,T,D]
-    return x.expandDims(2)
-        .broadcast(new Shape(s.get(0), s.get(1), n, s.get(2), s.get(3)))
-        .reshape(s.get(0), s.get(1) * n, s.get(2), s.get(3));
   }
 
   /** Whether {@code mask} is purely causal (decided once per mask object). */
@@ -205,7 +195,7 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
     if (last != null && last.isFor(mask)) {
       return last;
     }
-    boolean causal = SdpaMasks.isCausalOnly(mask);
+    boolean causal = mask.causalOnly();
     MaskForm form =
         new MaskForm(mask, causal, causal ? null : SdpaMasks.additiveWithoutEmptyRows(mask));
     lastMask.set(form);

@@ -1,48 +1,16 @@
 package dev.l1ra.model.fused;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import dev.l1ra.model.llama.AttentionMask;
 
 /**
- * The mask in the forms a fused {@code scaled_dot_product_attention} call wants: none at all when
- * it is purely causal ({@code is_causal=True}), otherwise the additive mask with fully masked rows
- * opened up.
+ * The mask in the form a fused {@code scaled_dot_product_attention} call wants when it is not
+ * purely causal ({@link AttentionMask#causalOnly()} decides that): the additive mask with fully
+ * masked rows opened up.
  */
 public final class SdpaMasks {
   private SdpaMasks() {}
-
-  /**
-   * From the inputs {@link AttentionMask#build} takes: purely causal when no token is padding, each
-   * row is one sample and the sliding window (if any) covers the whole sequence.
-   *
-   * @param keep [B, T] 1 real / 0 padding, or null (the caller decides "no padding" host-side, as
-   *     {@code Batch.of} does by passing null when every token is real)
-   * @param segments [B, T] packed-sample ids, or null
-   * @param slidingWindow window in tokens, 0 for none
-   * @param seq sequence length T
-   */
-  public static boolean isCausalOnly(NDArray keep, NDArray segments, int slidingWindow, int seq) {
-    return keep == null && segments == null && (slidingWindow <= 0 || slidingWindow >= seq);
-  }
-
-  /**
-   * From a built mask's contents: true when {@code allowed} equals the lower-triangular causal
-   * pattern in every row of the batch. Costs one [B,1,T,T] comparison and a device-to-host sync of
-   * one boolean; temporaries are freed before returning.
-   */
-  public static boolean isCausalOnly(AttentionMask mask) {
-    NDArray allowed = mask.allowed(); // [B,1,T,T] boolean
-    int t = (int) allowed.getShape().get(3);
-    try (NDScope ignored = new NDScope()) {
-      NDManager m = allowed.getManager();
-      NDArray query = m.arange(t).reshape(t, 1);
-      NDArray key = m.arange(t).reshape(1, t);
-      NDArray causal = key.lte(query); // [T,T]
-      return allowed.eq(causal).all().getBoolean();
-    }
-  }
 
   /**
    * The additive mask with every fully masked query row (a left-padding token sees no real key) set

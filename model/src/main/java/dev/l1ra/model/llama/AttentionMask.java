@@ -13,8 +13,10 @@ import ai.djl.ndarray.types.Shape;
  * @param additive [B, 1, T, T] in the compute dtype: 0 where allowed, the dtype's lowest finite
  *     value where masked (as transformers does, so fully masked rows give no NaN)
  * @param allowed [B, 1, T, T] boolean, for kernels that take a boolean mask
+ * @param causalOnly true when the mask is the plain causal pattern (no padding, one sample per row,
+ *     no window shorter than the sequence), so a fused kernel may skip the mask tensor
  */
-public record AttentionMask(NDArray additive, NDArray allowed) {
+public record AttentionMask(NDArray additive, NDArray allowed, boolean causalOnly) {
 
   /**
    * Builds the mask.
@@ -48,6 +50,8 @@ public record AttentionMask(NDArray additive, NDArray allowed) {
     float lowest = dtype == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
     // allowed → 0, masked → lowest: (allowed - 1) · |lowest|
     NDArray additive = allowed.toType(dtype, false).sub(1).mul(-lowest);
-    return new AttentionMask(additive, allowed);
+    boolean causal =
+        keep == null && segments == null && (slidingWindow <= 0 || slidingWindow >= seq);
+    return new AttentionMask(additive, allowed, causal);
   }
 }

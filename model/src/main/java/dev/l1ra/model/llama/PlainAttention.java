@@ -35,7 +35,7 @@ public final class PlainAttention implements AttentionKernel {
   }
 
   /** [B, KV, T, D] → [B, KV·n, T, D], each KV head repeated n times (transformers' repeat_kv). */
-  static NDArray repeatKv(NDArray x, long n) {
+  public static NDArray repeatKv(NDArray x, long n) {
     if (n == 1) {
       return x;
     }

@@ -125,8 +125,8 @@ class FusedAttentionTest {
     compare("window 4", window, H, KV);
     AttentionMask wide = AttentionMask.build(manager, B, T, null, null, T, DataType.FLOAT32);
     assertTrue(fused.isCausalOnly(wide), "a window covering the sequence is causal");
-    assertTrue(SdpaMasks.isCausalOnly(null, null, T, T));
-    assertFalse(SdpaMasks.isCausalOnly(null, null, T - 1, T));
+    assertTrue(wide.causalOnly());
+    assertFalse(window.causalOnly());
   }
 
   @Test
