@@ -11,7 +11,6 @@ import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.safetensors.DType;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
-import dev.l1ra.core.safetensors.TensorInfo;
 import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
@@ -53,7 +52,8 @@ public final class Checkpoint {
       int out,
       boolean rslora,
       float scaling,
-      boolean gated) {}
+      boolean gated)
+      implements java.io.Serializable {}
 
   /**
    * Scalar trainer state.
@@ -113,6 +113,37 @@ public final class Checkpoint {
     return out;
   }
 
+  /**
+   * Builds adapters from entries and fp32 values in {@link AdapterSet#trainable()} order (A, B,
+   * then the gate if any, per module): what a Spark task receives from the driver.
+   */
+  public static AdapterSet build(
+      List<AdapterEntry> entries, double dropout, List<float[]> values, NDManager manager) {
+    List<Adapter> list = new ArrayList<>();
+    int k = 0;
+    for (AdapterEntry e : entries) {
+      ModuleId id =
+          ModuleId.parse(e.module())
+              .orElseThrow(() -> new IllegalStateException("bad module " + e.module()));
+      AdapterSpec spec = new AdapterSpec(id, e.rank(), e.alpha(), e.in(), e.out(), e.rslora());
+      NDArray a = owned(manager, values.get(k++), new Shape(e.rank(), e.in()));
+      NDArray b = owned(manager, values.get(k++), new Shape(e.out(), e.rank()));
+      NDArray c = e.gated() ? owned(manager, values.get(k++), new Shape(e.rank())) : null;
+      list.add(LoraAdapter.restore(spec, e.scaling(), a, b, c));
+    }
+    if (k != values.size()) {
+      throw new IllegalArgumentException(
+          "adapter state has " + values.size() + " tensors, the entries need " + k);
+    }
+    return new AdapterSet(list, dropout);
+  }
+
+  private static NDArray owned(NDManager m, float[] v, Shape s) {
+    NDArray x = Ops.engineOwned(m.create(v, s));
+    ai.djl.ndarray.NDScope.unregister(x);
+    return x;
+  }
+
   /** Reads the scalar state of a checkpoint folder. */
   public static State readState(Path dir) {
     try {
@@ -160,10 +191,7 @@ public final class Checkpoint {
   }
 
   private static NDArray read(SafetensorsFile f, NDManager m, String name) {
-    TensorInfo info = f.info(name);
-    NDArray x = Ops.engineOwned(m.create(f.floats(name), new Shape(info.shape())));
-    ai.djl.ndarray.NDScope.unregister(x);
-    return x;
+    return owned(m, f.floats(name), new Shape(f.info(name).shape()));
   }
 
   private static SafetensorsWriter.Tensor f32(NDArray x) {

@@ -1,0 +1,168 @@
+package dev.l1ra.model.llama;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.hf.LinearKind;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.RopeScaling;
+import dev.l1ra.core.safetensors.SafetensorsWriter;
+import dev.l1ra.core.util.AtomicFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Random-initialised Llama-family checkpoints of known shapes, written as a Hugging Face folder
+ * (config.json + model.safetensors) by our own code: the offline quickstart and the benchmark need
+ * no download. Initialisation as transformers: N(0, 0.02) for matrices, 1 for norms.
+ */
+public final class RandomModels {
+  private RandomModels() {}
+
+  /** Named shapes: tiny (quickstart), and real ones for benchmarks (layers overridable). */
+  public static ModelConfig shape(String name, int vocab) {
+    return switch (name) {
+      case "tiny" -> llama(vocab, 128, 352, 4, 4, 2, 500000.0, false);
+      case "small" -> llama(vocab, 512, 1408, 4, 8, 2, 500000.0, false);
+      case "llama3-1b" -> llama(128256, 2048, 8192, 16, 32, 8, 500000.0, true);
+      case "llama3-8b" -> llama(128256, 4096, 14336, 32, 32, 8, 500000.0, false);
+      case "mistral-7b" ->
+          new ModelConfig(
+              "mistral",
+              32768,
+              4096,
+              14336,
+              32,
+              32,
+              8,
+              128,
+              1e-5,
+              RopeScaling.plain(1e6),
+              false,
+              Set.of(),
+              32768,
+              0,
+              1,
+              List.of(2),
+              -1,
+              "float32");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown model shape \""
+                  + name
+                  + "\"; known: tiny, small, llama3-1b, llama3-8b, mistral-7b");
+    };
+  }
+
+  private static ModelConfig llama(
+      int vocab, int hidden, int mlp, int layers, int heads, int kv, double theta, boolean tied) {
+    return new ModelConfig(
+        "llama",
+        vocab,
+        hidden,
+        mlp,
+        layers,
+        heads,
+        kv,
+        hidden / heads,
+        1e-5,
+        RopeScaling.plain(theta),
+        tied,
+        Set.of(),
+        8192,
+        0,
+        1,
+        List.of(2),
+        0,
+        "float32");
+  }
+
+  /**
+   * Writes a random model folder unless {@code dir} already holds one with the same config (so a
+   * rerun keeps its weights). fp32 weights.
+   */
+  public static void write(Path dir, ModelConfig c, long seed) {
+    Path cfg = dir.resolve("config.json");
+    if (Files.isRegularFile(cfg) && Files.isRegularFile(dir.resolve("model.safetensors"))) {
+      return;
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+    w.put("model.embed_tokens.weight", normal(rng, c.vocabSize(), c.hiddenSize()));
+    for (int i = 0; i < c.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      w.put(p + "input_layernorm.weight", ones(c.hiddenSize()));
+      w.put(p + "post_attention_layernorm.weight", ones(c.hiddenSize()));
+      for (LinearKind k : LinearKind.values()) {
+        w.put(
+            p + k.parent() + "." + k.hfName() + ".weight",
+            normal(rng, k.outFeatures(c), k.inFeatures(c)));
+      }
+    }
+    w.put("model.norm.weight", ones(c.hiddenSize()));
+    if (!c.tieWordEmbeddings()) {
+      w.put("lm_head.weight", normal(rng, c.vocabSize(), c.hiddenSize()));
+    }
+    w.write(dir.resolve("model.safetensors"));
+    AtomicFiles.write(cfg, configJson(c));
+  }
+
+  private static SafetensorsWriter.Tensor normal(SplittableRandom rng, int rows, int cols) {
+    float[] v = new float[rows * cols];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (float) (gaussian(rng) * 0.02);
+    }
+    return SafetensorsWriter.Tensor.f32(new long[] {rows, cols}, v);
+  }
+
+  private static double gaussian(SplittableRandom rng) {
+    double u = rng.nextDouble();
+    double v = rng.nextDouble();
+    return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  private static SafetensorsWriter.Tensor ones(int n) {
+    float[] v = new float[n];
+    java.util.Arrays.fill(v, 1f);
+    return SafetensorsWriter.Tensor.f32(new long[] {n}, v);
+  }
+
+  /** config.json in the transformers 4.x layout that hub checkpoints use. */
+  static byte[] configJson(ModelConfig c) {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode n = json.createObjectNode();
+    n.putArray("architectures")
+        .add(c.modelType().equals("mistral") ? "MistralForCausalLM" : "LlamaForCausalLM");
+    n.put("model_type", c.modelType());
+    n.put("vocab_size", c.vocabSize());
+    n.put("hidden_size", c.hiddenSize());
+    n.put("intermediate_size", c.intermediateSize());
+    n.put("num_hidden_layers", c.numLayers());
+    n.put("num_attention_heads", c.numHeads());
+    n.put("num_key_value_heads", c.numKvHeads());
+    n.put("head_dim", c.headDim());
+    n.put("hidden_act", "silu");
+    n.put("rms_norm_eps", c.rmsNormEps());
+    n.put("rope_theta", c.rope().theta());
+    n.putNull("rope_scaling");
+    n.put("max_position_embeddings", c.maxPositionEmbeddings());
+    n.put("tie_word_embeddings", c.tieWordEmbeddings());
+    n.put("bos_token_id", c.bosTokenId());
+    n.put("eos_token_id", c.eosTokenIds().get(0));
+    if (c.padTokenId() >= 0) {
+      n.put("pad_token_id", c.padTokenId());
+    }
+    n.put("torch_dtype", "float32");
+    n.put("l1ra_note", "randomly initialised by l1ra-spark (RandomModels); not a pretrained model");
+    try {
+      return json.writeValueAsBytes(n);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
