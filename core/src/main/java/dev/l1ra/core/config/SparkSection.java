@@ -1,35 +1,62 @@
 package dev.l1ra.core.config;
 
+import java.util.List;
 import java.util.Map;
 
 /**
  * How the job runs on Spark.
  *
- * @param master Spark master for --local runs (local[N]); clusters take it from spark-submit
+ * @param master Spark master: local[N] for {@code --local} runs; yarn, spark://..., k8s://... for
+ *     spark-submit
  * @param partitions data-parallel workers (one training task per executor JVM/GPU)
  * @param mode sync (one Spark job per optimizer step, exact) or local-sgd (H local steps, then
  *     parameter averaging)
  * @param localSteps H for local-sgd
- * @param conf extra Spark settings passed to the session (and to spark-submit)
+ * @param deployMode client or cluster (spark-submit)
+ * @param executors executors to request (defaults to partitions)
+ * @param executorGpus GPUs per executor (0: CPU executors); one task per executor either way
+ * @param gpuDiscoveryScript the script Spark runs on each executor to find its GPUs
+ * @param executorMemory e.g. 64g (spark-submit)
+ * @param conf extra Spark settings passed to the session and to spark-submit
  */
 public record SparkSection(
-    String master, Integer partitions, String mode, Integer localSteps, Map<String, String> conf) {
+    String master,
+    Integer partitions,
+    String mode,
+    Integer localSteps,
+    String deployMode,
+    Integer executors,
+    Integer executorGpus,
+    String gpuDiscoveryScript,
+    String executorMemory,
+    Map<String, String> conf) {
   public SparkSection {
     master = master == null ? "local[2]" : master;
     partitions = partitions == null ? 1 : partitions;
     mode = mode == null ? "sync" : mode;
     localSteps = localSteps == null ? 4 : localSteps;
+    deployMode = deployMode == null ? "client" : deployMode;
+    executors = executors == null ? partitions : executors;
+    executorGpus = executorGpus == null ? 0 : executorGpus;
+    gpuDiscoveryScript =
+        gpuDiscoveryScript == null
+            ? "/opt/spark/examples/src/main/scripts/getGpusResources.sh"
+            : gpuDiscoveryScript;
     conf = conf == null ? Map.of() : Map.copyOf(conf);
     ConfigException.check(partitions >= 1, "spark.partitions", partitions, "must be >= 1");
     ConfigException.check(
-        java.util.List.of("sync", "local-sgd").contains(mode),
-        "spark.mode",
-        mode,
-        "use sync or local-sgd");
+        List.of("sync", "local-sgd").contains(mode), "spark.mode", mode, "use sync or local-sgd");
     ConfigException.check(localSteps >= 1, "spark.local_steps", localSteps, "must be >= 1");
+    ConfigException.check(
+        List.of("client", "cluster").contains(deployMode),
+        "spark.deploy_mode",
+        deployMode,
+        "use client or cluster");
+    ConfigException.check(executors >= 1, "spark.executors", executors, "must be >= 1");
+    ConfigException.check(executorGpus >= 0, "spark.executor_gpus", executorGpus, "must be >= 0");
   }
 
   public static SparkSection defaults() {
-    return new SparkSection(null, null, null, null, null);
+    return new SparkSection(null, null, null, null, null, null, null, null, null, null);
   }
 }

@@ -13,7 +13,7 @@ import java.util.List;
 public interface Evaluator {
 
   /** Summed NLL and learned-token count; loss = nll/tokens, perplexity = exp(loss). */
-  record Result(double nllSum, long tokens) {
+  record Result(double nllSum, long tokens) implements java.io.Serializable {
     public double loss() {
       return nllSum / Math.max(1, tokens);
     }

@@ -25,6 +25,7 @@ public final class Trainer {
    *
    * @param lr A/B learning rate at a 0-based step (warm-up and decay included)
    * @param checkpointDir where checkpoints go (null: none)
+   * @param keepCheckpoints how many of the newest checkpoints to keep
    */
   public record Settings(
       int totalSteps,
@@ -38,7 +39,8 @@ public final class Trainer {
       int logEvery,
       int evalEvery,
       int checkpointEvery,
-      Path checkpointDir) {}
+      Path checkpointDir,
+      int keepCheckpoints) {}
 
   /** How the run ended. */
   public record Summary(
@@ -254,7 +256,21 @@ public final class Trainer {
     Path dir = settings.checkpointDir().resolve(String.format("step-%06d", next));
     Checkpoint.save(dir, adapters, optimizer.adam(), state(next));
     listeners.forEach(l -> l.onCheckpoint(next, dir));
+    pruneCheckpoints();
     return dir;
+  }
+
+  /** Deletes all but the newest {@code keepCheckpoints} checkpoint folders. */
+  private void pruneCheckpoints() {
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(settings.checkpointDir())) {
+      List<Path> all =
+          s.filter(p -> p.getFileName().toString().matches("step-\\d+")).sorted().toList();
+      for (Path old : all.subList(0, Math.max(0, all.size() - settings.keepCheckpoints()))) {
+        dev.l1ra.core.util.AtomicFiles.deleteTree(old);
+      }
+    } catch (java.io.IOException e) {
+      LOG.warn("could not prune old checkpoints in {}: {}", settings.checkpointDir(), e.toString());
+    }
   }
 
   /** The scalar state to resume at step {@code next}. */

@@ -116,7 +116,8 @@ class TrainerTest {
               2,
               0,
               checkpointEvery,
-              ckptDir);
+              ckptDir,
+              2);
       Trainer t =
           new Trainer(
               s,

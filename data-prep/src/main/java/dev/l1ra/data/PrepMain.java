@@ -1,0 +1,98 @@
+package dev.l1ra.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.RunConfigs;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code prep --input PATH --tokenizer DIR --template NAME --seq-len N --out DIR [options]}: runs
+ * data preparation and prints the stats as one JSON object on its last line. A {@code --config
+ * FILE.yaml} may supply the options (keys as in {@link PrepConfig}, snake_case); flags win.
+ */
+public final class PrepMain {
+  static final Set<String> FLAGS =
+      Set.of(
+          "config",
+          "input",
+          "format",
+          "tokenizer",
+          "template",
+          "model-config",
+          "seq-len",
+          "mode",
+          "max-chars",
+          "max-rejected",
+          "eval-fraction",
+          "test-fraction",
+          "split-salt",
+          "output-partitions",
+          "out",
+          "column",
+          "master");
+
+  private PrepMain() {}
+
+  public static void main(String[] argv) {
+    try {
+      System.out.println(run(argv));
+      System.exit(0);
+    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
+  /** Runs the CLI; returns the stats line. */
+  public static String run(String[] argv) {
+    Args a = Args.parse("prep", argv, FLAGS, Set.of());
+    PrepConfig cfg = config(a);
+    SparkSession spark = SparkSessions.create("l1ra-prep", a.get("master", "local[2]"), Map.of());
+    try {
+      return PrepJob.run(spark, cfg).json().toString();
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static PrepConfig config(Args a) {
+    ObjectNode n = RunConfigs.yaml().createObjectNode();
+    if (a.has("config")) {
+      try {
+        JsonNode file = RunConfigs.yaml().readTree(Path.of(a.get("config", null)).toFile());
+        JsonNode prep = file.has("prep") ? file.get("prep") : file;
+        n.setAll((ObjectNode) prep);
+      } catch (IOException | ClassCastException e) {
+        throw new IllegalArgumentException(
+            "prep --config "
+                + a.get("config", null)
+                + " cannot be read as a YAML mapping: "
+                + e.getMessage());
+      }
+    }
+    for (String f : FLAGS) {
+      if (a.has(f) && !f.equals("config") && !f.equals("column") && !f.equals("master")) {
+        n.put(f.replace('-', '_'), a.get(f, null));
+      }
+    }
+    Map<String, String> columns = new LinkedHashMap<>();
+    if (a.has("column")) {
+      for (String kv : a.get("column", "").split(",")) {
+        String[] p = kv.split("=", 2);
+        if (p.length != 2) {
+          throw new IllegalArgumentException(
+              "--column takes field=source_column (e.g. question=instruction), got \"" + kv + "\"");
+        }
+        columns.put(p[0].trim(), p[1].trim());
+      }
+      n.set("columns", RunConfigs.yaml().valueToTree(columns));
+    }
+    return RunConfigs.parse(n, PrepConfig.class);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.l1ra.job;
+
+import ai.djl.ndarray.NDManager;
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.data.Sample;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.ModelConfigs;
+import dev.l1ra.data.SparkSessions;
+import dev.l1ra.job.data.TokenizedData;
+import dev.l1ra.job.spark.SparkEvaluator;
+import dev.l1ra.job.spark.WorkerSpec;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.adapter.PeftAdapters;
+import dev.l1ra.model.train.Evaluator;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code eval --model DIR --data PATH [--adapter DIR]}: scores a Hugging Face model folder,
+ * optionally with a PEFT LoRA adapter, on tokenized Parquet; the last line printed is one JSON
+ * object with {@code loss} (learned-token-weighted mean over the whole set, labels shifted as
+ * Hugging Face does), {@code perplexity} and {@code tokens}.
+ */
+final class EvalCommand {
+  private EvalCommand() {}
+
+  static int run(String[] argv) {
+    Args a =
+        Args.parse(
+            "eval",
+            argv,
+            Set.of(
+                "model",
+                "data",
+                "adapter",
+                "precision",
+                "device",
+                "attention",
+                "micro-batch",
+                "partitions",
+                "master"),
+            Set.of());
+    Path modelDir = Path.of(a.require("eval", "model"));
+    String data = a.require("eval", "data");
+    ModelConfig model = ModelConfigs.load(modelDir);
+    WorkerSpec spec =
+        new WorkerSpec(
+            modelDir.toAbsolutePath().toString(),
+            a.get("precision", "fp32"),
+            a.get("device", "auto"),
+            a.get("attention", "auto"),
+            Math.max(0, model.padTokenId()),
+            a.getInt("micro-batch", 8),
+            0);
+    SparkSession spark = SparkSessions.create("l1ra-eval", a.get("master", "local[2]"), Map.of());
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      JavaRDD<Sample> rows = TokenizedData.read(spark, data).javaRDD().map(TokenizedData::toSample);
+      AdapterSet adapters =
+          a.has("adapter")
+              ? PeftAdapters.load(Path.of(a.get("adapter", null)), model, m).adapters()
+              : null;
+      Evaluator.Result r;
+      try (SparkEvaluator eval =
+          new SparkEvaluator(
+              JavaSparkContext.fromSparkContext(spark.sparkContext()),
+              rows,
+              spec,
+              a.getInt("partitions", 1))) {
+        r = eval.evaluate(adapters);
+      }
+      System.out.println(Summaries.eval(r, modelDir.toString(), a.get("adapter", null), data));
+    } finally {
+      spark.stop();
+    }
+    return 0;
+  }
+}

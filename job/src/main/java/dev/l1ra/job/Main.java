@@ -1,0 +1,86 @@
+package dev.l1ra.job;
+
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.RunConfig;
+import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.data.SparkSessions;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
+ * eval → export for a config), {@code train}, {@code eval}, {@code prep}. Bad input ends with a
+ * one-line message and exit code 2; nothing written earlier is lost.
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] argv) {
+    int code;
+    try {
+      code = dispatch(argv);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      LOG.debug("failed", e);
+      System.err.println("error: " + e.getMessage());
+      code = 2;
+    }
+    System.exit(code);
+  }
+
+  static int dispatch(String[] argv) {
+    String cmd =
+        argv.length == 0 || argv[0].startsWith("--") || argv[0].endsWith(".yaml") ? "run" : argv[0];
+    String[] rest =
+        cmd.equals("run") && (argv.length == 0 || !argv[0].equals("run"))
+            ? argv
+            : Arrays.copyOfRange(argv, 1, argv.length);
+    switch (cmd) {
+      case "run", "train" -> {
+        return train(cmd, rest);
+      }
+      case "eval" -> {
+        return EvalCommand.run(rest);
+      }
+      case "prep" -> {
+        return PrepCommand.run(rest);
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "unknown command \"" + cmd + "\"; commands: run (default), train, eval, prep");
+    }
+  }
+
+  /** {@code run}: data-prep when the config asks for it, then training, eval and export. */
+  private static int train(String cmd, String[] argv) {
+    Args a = Args.parse(cmd, argv, Set.of("config", "fail-once"), Set.of("fresh"));
+    String file =
+        a.has("config")
+            ? a.get("config", null)
+            : a.positional().stream()
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            cmd + ": give a config file (e.g. conf/quickstart.yaml)"));
+    RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
+    SparkSession spark =
+        SparkSessions.create("l1ra-" + cfg.run().name(), cfg.spark().master(), cfg.spark().conf());
+    try {
+      if (cmd.equals("run")) {
+        Quickstart.prepareModel(cfg);
+        PrepCommand.runFromConfig(spark, cfg);
+      }
+      TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), a.getInt("fail-once", -1));
+      System.out.println(Summaries.json(r));
+    } finally {
+      spark.stop();
+    }
+    return 0;
+  }
+}

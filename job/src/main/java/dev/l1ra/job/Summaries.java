@@ -1,0 +1,45 @@
+package dev.l1ra.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.model.train.Evaluator;
+
+/** The one-line JSON results the CLI prints last, for scripts and CI. */
+final class Summaries {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private Summaries() {}
+
+  static String eval(Evaluator.Result r, String model, String adapter, String data) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("loss", r.loss());
+    n.put("perplexity", r.perplexity());
+    n.put("tokens", r.tokens());
+    n.put("model", model);
+    if (adapter != null) {
+      n.put("adapter", adapter);
+    }
+    n.put("data", data);
+    return n.toString();
+  }
+
+  static String json(TrainJob.Result r) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("run", r.paths().dir().toString());
+    n.put("steps", r.summary().steps());
+    n.put("final_train_loss", r.summary().finalLoss());
+    if (r.baseEval() != null) {
+      n.put("base_eval_loss", r.baseEval().loss());
+      n.put("base_perplexity", r.baseEval().perplexity());
+    }
+    if (r.summary().finalEval() != null) {
+      n.put("eval_loss", r.summary().finalEval().loss());
+      n.put("perplexity", r.summary().finalEval().perplexity());
+    }
+    n.put("total_rank", r.finalLayout().totalRank());
+    n.put("trainable_parameters", r.finalLayout().parameters());
+    n.put("seconds", r.summary().seconds());
+    n.put("adapter", r.paths().adapter().toString());
+    return n.toString();
+  }
+}
