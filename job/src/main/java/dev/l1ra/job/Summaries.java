@@ -37,6 +37,8 @@ final class Summaries {
       n.put("perplexity", r.summary().finalEval().perplexity());
     }
     n.put("total_rank", r.finalLayout().totalRank());
+    n.put("allocation_events", r.allocationEvents());
+    n.put("ranks_moved", r.ranksMoved());
     n.put("trainable_parameters", r.finalLayout().parameters());
     n.put("seconds", r.summary().seconds());
     n.put("adapter", r.paths().adapter().toString());

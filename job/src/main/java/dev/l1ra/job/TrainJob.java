@@ -2,16 +2,19 @@ package dev.l1ra.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.l1ra.core.config.L1raSection;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankTable;
 import dev.l1ra.core.schedule.LearningRateSchedule;
 import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.job.report.Charts;
 import dev.l1ra.job.report.MetricsCsv;
+import dev.l1ra.job.report.RanksCsv;
 import dev.l1ra.job.report.RunReport;
 import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.SparkGradients;
@@ -23,6 +26,7 @@ import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.Checkpoint;
 import dev.l1ra.model.train.Evaluator;
+import dev.l1ra.model.train.L1raController;
 import dev.l1ra.model.train.LossScaler;
 import dev.l1ra.model.train.RankController;
 import dev.l1ra.model.train.TrainListener;
@@ -51,7 +55,9 @@ public final class TrainJob {
       RunPaths paths,
       Trainer.Summary summary,
       Evaluator.Result baseEval,
-      AdapterLayout finalLayout) {}
+      AdapterLayout finalLayout,
+      int allocationEvents,
+      int ranksMoved) {}
 
   /**
    * Runs training for a config.
@@ -112,7 +118,10 @@ public final class TrainJob {
                   resume,
                   driver,
                   opt.adam());
-      RankController controller = null;
+      RanksCsv ranks = new RanksCsv(paths.ranks());
+      ranks.start(layout, resume == null ? 0 : resume.step());
+      int total0 = total;
+      RankController controller = cfg.usesL1ra() ? l1ra(cfg, total0, List.of(ranks)) : null;
       List<TrainListener> listeners = new ArrayList<>(List.of(metrics));
       Trainer trainer =
           new Trainer(
@@ -138,7 +147,20 @@ public final class TrainJob {
           List.of(
               new Charts.Series("train", metrics.trainCurve()),
               new Charts.Series("eval", metrics.evalCurve())));
-      Result r = new Result(paths, summary, base, adapters.layout());
+      ranks.charts(
+          adapters.layout(),
+          model.numLayers(),
+          paths.rankHeatmap(),
+          paths.rankEvolution(),
+          cfg.run().name());
+      Result r =
+          new Result(
+              paths,
+              summary,
+              base,
+              adapters.layout(),
+              ranks.events(),
+              controller instanceof L1raController l ? l.ranksMoved() : 0);
       RunReport.write(paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads);
       LOG.info(
           "run {} done: adapter in {}, report in {}",
@@ -148,6 +170,24 @@ public final class TrainJob {
       adapters.close();
       return r;
     }
+  }
+
+  /** L1RA's controller: events every rank_update_ratio·T (or rank_update_steps) steps. */
+  private static L1raController l1ra(
+      RunConfig cfg, int total, List<L1raController.Listener> listeners) {
+    L1raSection l = cfg.l1ra();
+    L1raPlanner.Settings ps =
+        new L1raPlanner.Settings(
+            cfg.train().lr(),
+            l.lambda(),
+            l.pruneThreshold(),
+            l.reassign(),
+            l.excludePruned(),
+            l.budget().equals("parameters")
+                ? L1raPlanner.Budget.PARAMETERS
+                : L1raPlanner.Budget.RANK);
+    int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
+    return new L1raController(ps, l.interval(total), warmup, cfg.run().seed(), listeners);
   }
 
   static int totalSteps(RunConfig cfg, int samples) {

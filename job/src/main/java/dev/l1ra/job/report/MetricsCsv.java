@@ -21,7 +21,7 @@ import java.util.Locale;
  */
 public final class MetricsCsv implements TrainListener, AutoCloseable {
   public static final String HEADER =
-      "step,loss,eval_loss,perplexity,lr,grad_norm,tokens,tokens_per_s,seconds,skipped";
+      "step,loss,eval_loss,perplexity,lr,grad_norm,tokens,tokens_per_s,seconds,skipped,gate_mean,gates_below";
 
   private final Path file;
   private BufferedWriter out;
@@ -96,7 +96,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     String row =
         String.format(
             Locale.ROOT,
-            "%d,%.6f,%s,%s,%.6g,%.6g,%d,%.1f,%.3f,%d",
+            "%d,%.6f,%s,%s,%.6g,%.6g,%d,%.1f,%.3f,%d,%s,%s",
             r.step(),
             r.loss(),
             eval == null ? "" : String.format(Locale.ROOT, "%.6f", eval.loss()),
@@ -106,7 +106,9 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
             r.cumulativeTokens(),
             r.tokensPerSecond(),
             r.elapsedSeconds(),
-            r.skipped() ? 1 : 0);
+            r.skipped() ? 1 : 0,
+            r.extra() == null ? "" : String.format(Locale.ROOT, "%.5f", r.extra()[0]),
+            r.extra() == null ? "" : String.valueOf((long) r.extra()[1]));
     try {
       out.write(row);
       out.newLine();

@@ -48,6 +48,8 @@ public final class RunReport {
     eval(n, "base_eval", r.baseEval());
     eval(n, "final_eval", r.summary().finalEval());
     AdapterLayout fin = r.finalLayout();
+    n.put("allocation_events", r.allocationEvents());
+    n.put("ranks_moved", r.ranksMoved());
     n.put("total_rank", fin.totalRank());
     n.put("initial_total_rank", initial.totalRank());
     n.put("trainable_parameters", fin.parameters());

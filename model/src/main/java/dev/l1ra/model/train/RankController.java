@@ -15,6 +15,14 @@ public interface RankController {
    */
   void afterStep(int step, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix);
 
+  /**
+   * Per-step statistics logged beside the loss (L1RA: mean gate and gates below the prune
+   * threshold), or null.
+   */
+  default double[] stepStats(AdapterSet adapters) {
+    return null;
+  }
+
   /** JSON-compatible state for checkpoints. */
   Map<String, Object> state();
 

@@ -4,6 +4,10 @@ package dev.l1ra.model.train;
 public interface TrainListener {
 
   /** One optimizer step (1-based {@code step}). */
+  /**
+   * @param extra the rank controller's per-step statistics (L1RA: mean gate, gates below the prune
+   *     threshold), or null
+   */
   record StepRecord(
       int step,
       int totalSteps,
@@ -15,7 +19,8 @@ public interface TrainListener {
       long cumulativeTokens,
       double stepSeconds,
       double elapsedSeconds,
-      double lossScale) {
+      double lossScale,
+      double[] extra) {
     public double tokensPerSecond() {
       return stepSeconds > 0 ? inputTokens / stepSeconds : 0;
     }

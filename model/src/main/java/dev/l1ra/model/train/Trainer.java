@@ -154,7 +154,8 @@ public final class Trainer {
           tokens,
           secs,
           (System.nanoTime() - t0) / 1e9,
-          scaler.scale());
+          scaler.scale(),
+          controller == null ? null : controller.stepStats(adapters));
     }
   }
 

@@ -83,6 +83,15 @@ class TrainerTest {
   }
 
   /** Trains {@code steps} from scratch or from a checkpoint; returns the per-step losses. */
+  static boolean withL1ra = false;
+
+  private static RankController l1ra() {
+    dev.l1ra.core.plan.L1raPlanner.Settings ps =
+        new dev.l1ra.core.plan.L1raPlanner.Settings(
+            5e-3, 1e-2, 0.995, true, true, dev.l1ra.core.plan.L1raPlanner.Budget.RANK);
+    return new L1raController(ps, 3, 0, 7, List.of());
+  }
+
   private List<Double> train(
       Precision p,
       int steps,
@@ -125,7 +134,7 @@ class TrainerTest {
               opt,
               new LocalGradients(m, DATA, 4, 0, null),
               null,
-              null,
+              withL1ra ? l1ra() : null,
               p == Precision.FP16 ? LossScaler.dynamic(1024) : LossScaler.disabled(),
               List.of(
                   new TrainListener() {
@@ -167,6 +176,31 @@ class TrainerTest {
     System.out.println("A " + a + "\nB " + b + "\nC " + c);
     assertEquals(a, b);
     assertEquals(b, c);
+  }
+
+  @Test
+  void resumeAcrossAllocationEventsReproducesTheUninterruptedRun() {
+    withL1ra = true;
+    try {
+      List<byte[]> straight = new ArrayList<>();
+      List<Double> full = train(Precision.FP32, 8, 0, tmp.resolve("l"), 4, straight);
+      List<byte[]> resumed = new ArrayList<>();
+      List<Double> second = train(Precision.FP32, 8, 4, tmp.resolve("l"), 0, resumed);
+      assertEquals(full.subList(4, 8), second, "losses after resume, across the event at step 6");
+      assertEquals(straight.size(), resumed.size());
+      for (int i = 0; i < straight.size(); i++) {
+        assertArrayEquals(straight.get(i), resumed.get(i), "final tensor " + i);
+      }
+      Checkpoint.State s4 = Checkpoint.readState(tmp.resolve("l").resolve("step-000004"));
+      long moved = s4.adapters().stream().filter(e -> e.rank() != 4).count();
+      assertTrue(moved > 0, "the event at step 3 changed ranks before the checkpoint");
+      assertEquals(
+          14 * 4,
+          s4.adapters().stream().mapToInt(Checkpoint.AdapterEntry::rank).sum(),
+          "Σr conserved");
+    } finally {
+      withL1ra = false;
+    }
   }
 
   @Test

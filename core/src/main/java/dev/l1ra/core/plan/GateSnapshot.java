@@ -1,0 +1,48 @@
+package dev.l1ra.core.plan;
+
+import dev.l1ra.core.hf.ModuleId;
+import java.io.Serializable;
+
+/**
+ * One adapter's L1RA gates at an allocation event, read from the device once per event.
+ *
+ * @param gates c, one entry per rank (the rank is {@code gates.length})
+ * @param rankCost trainable parameters one rank costs here: d_in + d_out (+1 for the gate)
+ * @param maxRank the most ranks this adapter may hold (e.g. min(d_in, d_out))
+ */
+public record GateSnapshot(ModuleId id, double[] gates, int rankCost, int maxRank)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public GateSnapshot {
+    if (gates.length == 0) {
+      throw new IllegalArgumentException("adapter " + id + " has no ranks");
+    }
+    gates = gates.clone();
+  }
+
+  @Override
+  public double[] gates() {
+    return gates.clone();
+  }
+
+  public int rank() {
+    return gates.length;
+  }
+
+  public double min() {
+    double m = Double.POSITIVE_INFINITY;
+    for (double g : gates) {
+      m = Math.min(m, g);
+    }
+    return m;
+  }
+
+  public double mean() {
+    double s = 0;
+    for (double g : gates) {
+      s += g;
+    }
+    return s / gates.length;
+  }
+}

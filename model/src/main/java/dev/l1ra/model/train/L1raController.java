@@ -1,0 +1,143 @@
+package dev.l1ra.model.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDScope;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.plan.GateSnapshot;
+import dev.l1ra.core.plan.L1raPlanner;
+import dev.l1ra.core.plan.RankPlan;
+import dev.l1ra.model.adapter.Adapter;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.adapter.LoraAdapter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * L1RA's schedule of allocation events: every {@code interval} optimizer steps (not at the last
+ * step; optionally not during warm-up) read the gates, let the pure planner decide, and apply the
+ * plan to the adapters and the optimizer state. Runs where the adapters live (the Spark driver);
+ * executors receive the new ranks with the next step's broadcast.
+ */
+public final class L1raController implements RankController {
+  private static final Logger LOG = LoggerFactory.getLogger(L1raController.class);
+
+  /** Receives each allocation event (ranks.csv, plots, report). */
+  public interface Listener {
+    void onAllocation(int step, RankPlan plan, AdapterLayout after);
+  }
+
+  private final L1raPlanner.Settings planner;
+  private final int interval;
+  private final int warmupSteps;
+  private final long seed;
+  private final List<Listener> listeners;
+  private int events;
+  private int ranksMoved;
+
+  /**
+   * @param warmupSteps no event at or before this step (0: events from the first interval)
+   */
+  public L1raController(
+      L1raPlanner.Settings planner,
+      int interval,
+      int warmupSteps,
+      long seed,
+      List<Listener> listeners) {
+    if (interval < 1) {
+      throw new IllegalArgumentException("l1ra interval must be >= 1 step, got " + interval);
+    }
+    this.planner = planner;
+    this.interval = interval;
+    this.warmupSteps = warmupSteps;
+    this.seed = seed;
+    this.listeners = List.copyOf(listeners);
+  }
+
+  @Override
+  public void afterStep(
+      int step, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix) {
+    if (step % interval != 0 || step >= totalSteps || step <= warmupSteps) {
+      return;
+    }
+    RankPlan plan = L1raPlanner.plan(snapshots(adapters), planner);
+    try {
+      RankSurgery.apply(plan, adapters, adam, seed, step);
+    } catch (IllegalStateException e) {
+      LOG.warn("allocation event at step {} skipped, ranks unchanged: {}", step, e.getMessage());
+      return;
+    }
+    events++;
+    ranksMoved += plan.reassigned();
+    LOG.info(
+        "L1RA event {} at step {}: pruned {} rank(s) in {} adapter(s), reassigned {}{}; Σr {}",
+        events,
+        step,
+        plan.freed(),
+        plan.changes().stream().filter(c -> c.pruned() > 0).count(),
+        plan.reassigned(),
+        plan.fallback() ? " (fallback: all adapters)" : "",
+        plan.totalRankAfter());
+    AdapterLayout after = adapters.layout();
+    listeners.forEach(l -> l.onAllocation(step, plan, after));
+  }
+
+  /** The gates of every adapter, read to the host once per event. */
+  static List<GateSnapshot> snapshots(AdapterSet adapters) {
+    List<GateSnapshot> out = new ArrayList<>();
+    for (Adapter a : adapters.all()) {
+      LoraAdapter l = (LoraAdapter) a;
+      if (!l.gated()) {
+        throw new IllegalStateException("L1RA needs gated adapters; " + a.id() + " has no gate");
+      }
+      float[] c = l.gate().toFloatArray();
+      double[] g = new double[c.length];
+      for (int i = 0; i < c.length; i++) {
+        g[i] = c[i];
+      }
+      int in = l.spec().in();
+      int outF = l.spec().out();
+      out.add(new GateSnapshot(a.id(), g, in + outF + 1, Math.min(in, outF)));
+    }
+    return out;
+  }
+
+  @Override
+  public double[] stepStats(AdapterSet adapters) {
+    try (NDScope scope = new NDScope()) {
+      NDList gates = new NDList();
+      adapters.all().forEach(a -> gates.add(((LoraAdapter) a).gate()));
+      NDArray all = NDArrays.concat(gates, 0);
+      float mean = all.mean().getFloat();
+      long below = all.lt(planner.threshold()).sum().getLong();
+      return new double[] {mean, below};
+    }
+  }
+
+  public int events() {
+    return events;
+  }
+
+  public int ranksMoved() {
+    return ranksMoved;
+  }
+
+  @Override
+  public Map<String, Object> state() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("events", events);
+    m.put("ranks_moved", ranksMoved);
+    return m;
+  }
+
+  @Override
+  public void restore(Map<String, Object> state) {
+    events = ((Number) state.getOrDefault("events", 0)).intValue();
+    ranksMoved = ((Number) state.getOrDefault("ranks_moved", 0)).intValue();
+  }
+}

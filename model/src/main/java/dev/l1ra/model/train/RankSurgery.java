@@ -1,0 +1,124 @@
+package dev.l1ra.model.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.lora.PeftNames;
+import dev.l1ra.core.plan.RankPlan;
+import dev.l1ra.model.adapter.AdapterInit;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.adapter.LoraAdapter;
+
+/**
+ * Applies a {@link RankPlan} to gated LoRA adapters and their optimizer state, on the device: kept
+ * ranks keep their values and their Adam moments and step counts (sliced); new ranks get c = 1, a
+ * zero row of B (so the model's output does not change at that moment), an A row ~ N(0, (1/r0)²)
+ * from our seeded generator, and zero moments with step count 0. Untouched adapters and their state
+ * are left as they are. (The reference rebuilds the whole optimizer instead.)
+ */
+public final class RankSurgery {
+  private RankSurgery() {}
+
+  /**
+   * @param seed run seed; new A rows depend only on (seed, step, module)
+   * @param step the step of the event (1-based)
+   */
+  public static void apply(RankPlan plan, AdapterSet adapters, AdamW adam, long seed, int step) {
+    for (RankPlan.Change c : plan.changes()) {
+      if (!c.changed()) {
+        continue;
+      }
+      LoraAdapter l =
+          (LoraAdapter)
+              adapters
+                  .get(c.id())
+                  .orElseThrow(() -> new IllegalStateException("no adapter on " + c.id()));
+      try (NDScope scope = new NDScope()) {
+        resize(l, c, adam, seed, step);
+      }
+    }
+  }
+
+  private static void resize(LoraAdapter l, RankPlan.Change c, AdamW adam, long seed, int step) {
+    NDManager m = l.a().getManager();
+    NDArray keep = m.create(java.util.Arrays.stream(c.keep()).asLongStream().toArray());
+    int in = l.spec().in();
+    int out = l.spec().out();
+    int add = c.added();
+    NDArray a = rows(l.a(), keep).concat(newRows(m, l, seed, step, add), 0);
+    NDArray b = cols(l.b(), keep).concat(m.zeros(new Shape(out, add)), 1);
+    NDArray g = l.gated() ? rows(l.gate(), keep).concat(m.ones(new Shape(add)), 0) : null;
+    resizeState(adam, PeftNames.loraA(c.id()), keep, add, 0);
+    resizeState(adam, PeftNames.loraB(c.id()), keep, add, 1);
+    if (g != null) {
+      resizeState(adam, PeftNames.gate(c.id()), keep, add, 0);
+    }
+    keepAlive(a, b, g);
+    l.set(a, b, g);
+    assert a.getShape().equals(new Shape(c.newRank(), in));
+  }
+
+  /** Rows of A drawn as at creation: N(0, (1/r0)²), r0 recovered from the fixed scaling. */
+  private static NDArray newRows(NDManager m, LoraAdapter l, long seed, int step, int add) {
+    int in = l.spec().in();
+    double r0 =
+        l.spec().rslora()
+            ? Math.pow(l.spec().alpha() / l.scaling(), 2)
+            : l.spec().alpha() / l.scaling();
+    int r0i = (int) Math.max(1, Math.round(r0));
+    String name = PeftNames.loraA(l.id()) + "@" + step;
+    float[] v = AdapterInit.GAUSSIAN.initA(seed, name, add, in, r0i);
+    return m.create(v, new Shape(add, in));
+  }
+
+  /** Slices moments along the rank axis and appends zero state for the new ranks. */
+  private static void resizeState(AdamW adam, String name, NDArray keep, int add, int axis) {
+    AdamW.Moments s = adam.moments(name);
+    if (s == null) {
+      return;
+    }
+    NDArray mm = grow(select(s.m(), keep, axis), add, axis);
+    NDArray vv = grow(select(s.v(), keep, axis), add, axis);
+    NDArray age = grow(select(s.age(), keep, axis), add, axis);
+    keepAlive(mm, vv, age);
+    adam.replace(name, new AdamW.Moments(mm, vv, age));
+  }
+
+  private static NDArray select(NDArray x, NDArray keep, int axis) {
+    return axis == 0 ? rows(x, keep) : cols(x, keep);
+  }
+
+  private static NDArray rows(NDArray x, NDArray keep) {
+    return x.get(keep);
+  }
+
+  private static NDArray cols(NDArray x, NDArray keep) {
+    return x.get(new NDIndex(":, {}", keep));
+  }
+
+  /** Appends {@code add} zero slices along {@code axis}. */
+  private static NDArray grow(NDArray x, int add, int axis) {
+    if (add == 0) {
+      return x;
+    }
+    long[] dims = x.getShape().getShape().clone();
+    dims[axis] = add;
+    return x.concat(x.getManager().zeros(new Shape(dims), x.getDataType()), axis);
+  }
+
+  /** Results outlive the surgery's scope, in engine memory (reproducible BLAS alignment). */
+  private static void keepAlive(NDArray... xs) {
+    for (NDArray x : xs) {
+      if (x != null) {
+        NDScope.unregister(x);
+      }
+    }
+  }
+
+  /** The adapters touched by a plan (for tests and logs). */
+  public static long changed(RankPlan plan) {
+    return plan.changes().stream().filter(RankPlan.Change::changed).count();
+  }
+}

@@ -1,0 +1,125 @@
+package dev.l1ra.model.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import dev.l1ra.core.hf.LinearKind;
+import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.lora.PeftNames;
+import dev.l1ra.core.plan.RankPlan;
+import dev.l1ra.core.testing.Fixtures;
+import dev.l1ra.model.adapter.AdapterInit;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.adapter.LoraAdapter;
+import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.llama.LlamaModel;
+import dev.l1ra.model.llama.PlainAttention;
+import dev.l1ra.model.testing.Expected;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RankSurgeryTest {
+  static final ModuleId Q0 = new ModuleId(0, LinearKind.Q);
+  static final ModuleId DOWN1 = new ModuleId(1, LinearKind.DOWN);
+
+  /** A plan that keeps {@code keep} of Q0 and adds {@code add} ranks to DOWN1; others untouched. */
+  private static RankPlan plan(AdapterSet set, int[] keepQ, int addDown) {
+    List<RankPlan.Change> ch = new ArrayList<>();
+    for (var a : set.all()) {
+      int r = a.spec().rank();
+      int[] all = java.util.stream.IntStream.range(0, r).toArray();
+      if (a.id().equals(Q0)) {
+        ch.add(new RankPlan.Change(a.id(), r, keepQ, 0, 0, 0));
+      } else {
+        ch.add(new RankPlan.Change(a.id(), r, all, a.id().equals(DOWN1) ? addDown : 0, 0, 0));
+      }
+    }
+    return new RankPlan(ch, 0, 0, false, 0);
+  }
+
+  private static float[] logits(LlamaModel m, AdapterSet set, Expected exp) {
+    try (NDScope s = new NDScope()) {
+      return m.logits(exp.batch(m.manager()), set, false).toFloatArray();
+    }
+  }
+
+  private static float maxAbs(float[] a, float[] b) {
+    float d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d = Math.max(d, Math.abs(a[i] - b[i]));
+    }
+    return d;
+  }
+
+  @Test
+  void growingAndPruningADeadRankLeaveTheOutputUnchangedAndKeepMoments() {
+    try (LlamaModel m =
+            LlamaModel.load(
+                Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
+        NDManager am = m.manager().newSubManager();
+        Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
+        AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
+      AdapterLayout layout =
+          AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
+      AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
+      // non-trivial B, one dead gate in Q0 (rank 2), and optimizer moments everywhere
+      for (TrainableParam p : set.trainable()) {
+        try (NDScope s = new NDScope()) {
+          if (p.name().contains("lora_B")) {
+            p.array().addi(0.05f);
+          }
+          adam.update(p, p.array().onesLike().mul(0.1f), new AdamW.GroupStep(1e-3, 0));
+        }
+      }
+      LoraAdapter q = (LoraAdapter) set.get(Q0).orElseThrow();
+      q.gate().set(new NDIndex("2"), 0f);
+      float[] before = logits(m, set, exp);
+      float[] mBefore = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [4, 64]
+      float[] bBefore = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
+
+      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10);
+
+      float[] after = logits(m, set, exp);
+      float err = maxAbs(before, after);
+      System.out.printf("surgery: max |dlogits| = %.3g%n", err);
+      assertTrue(
+          err < 1e-6,
+          "output unchanged by pruning a dead rank and growing with zero B rows: " + err);
+      assertEquals(3, set.get(Q0).orElseThrow().spec().rank());
+      assertEquals(6, set.get(DOWN1).orElseThrow().spec().rank());
+      float[] mAfter = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [3, 64]
+      assertArrayEquals(
+          java.util.Arrays.copyOfRange(mBefore, 0, 128),
+          java.util.Arrays.copyOfRange(mAfter, 0, 128),
+          "rows 0, 1 kept");
+      assertArrayEquals(
+          java.util.Arrays.copyOfRange(mBefore, 192, 256),
+          java.util.Arrays.copyOfRange(mAfter, 128, 192),
+          "row 3 kept");
+      float[] age = adam.moments(PeftNames.loraB(DOWN1)).age().toFloatArray();
+      assertArrayEquals(new float[] {1, 1, 1, 1, 0, 0}, age, "new ranks start at step count 0");
+      float[] mB = adam.moments(PeftNames.loraB(DOWN1)).m().toFloatArray(); // [64, 6]
+      for (int row = 0; row < 64; row++) {
+        assertEquals(0f, mB[row * 6 + 4]);
+        assertEquals(0f, mB[row * 6 + 5]);
+      }
+      float[] bAfter = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
+      for (int row = 0; row < 64; row++) {
+        assertEquals(bBefore[row * 4 + 3], bAfter[row * 6 + 3]);
+        assertEquals(0f, bAfter[row * 6 + 5], "new B columns are zero");
+      }
+      float[] c = ((LoraAdapter) set.get(DOWN1).orElseThrow()).gate().toFloatArray();
+      assertEquals(1f, c[5], "new gates start at 1");
+      set.close();
+    }
+  }
+}
