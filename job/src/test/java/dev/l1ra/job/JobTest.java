@@ -1,0 +1,163 @@
+package dev.l1ra.job;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.l1ra.core.config.RunConfig;
+import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.data.SparkSessions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Spark training job end to end on local[2] with a generated tiny model and the synthetic
+ * sample: outputs, 1-vs-4-partition equivalence, task retry, and resume after a driver restart.
+ */
+class JobTest {
+  @TempDir static Path dir;
+  static SparkSession spark;
+  static Path base;
+
+  @BeforeAll
+  static void start() throws IOException {
+    spark =
+        SparkSessions.create("job-test", "local[2]", Map.of("spark.sql.shuffle.partitions", "4"));
+    base = dir.resolve("base.yaml");
+    Files.writeString(
+        base,
+        """
+        run: {name: t, output_dir: %s/runs, seed: 3}
+        model: {path: %s/model, generate: tiny, precision: fp32, device: cpu, attention: plain}
+        data:
+          train: %s/data/prepared/train
+          eval: %s/data/prepared/eval
+          sample: {path: %s/data/sample.jsonl, rows: 240, seed: 5}
+          prep: {input: %s/data/sample.jsonl, tokenizer: %s/model, template: llama3, seq_len: 160, out: %s/data/prepared, eval_fraction: 0.1}
+        method: l1ra
+        lora: {r: 4, alpha: 8, dropout: 0.0, init: gaussian}
+        train: {steps: 12, global_batch: 8, micro_batch: 4, lr: 3.0e-3, warmup: 2, log_every: 4, eval_every: 6, checkpoint_every: 4}
+        l1ra: {lambda: 0.5, eta_c: 5.0e-2, rank_update_steps: 3, prune_threshold: 0.9}
+        spark: {master: "local[2]", partitions: 1}
+        """
+            .formatted(dir, dir, dir, dir, dir, dir, dir, dir));
+    RunConfig cfg = RunConfigs.load(base, List.of());
+    Quickstart.prepareModel(cfg);
+    PrepCommand.runFromConfig(spark, cfg);
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  private static TrainJob.Result train(
+      String name, List<String> sets, boolean fresh, int failOnce) {
+    List<String> all = new ArrayList<>(sets);
+    all.add("run.name=" + name);
+    return TrainJob.run(spark, RunConfigs.load(base, all), fresh, failOnce);
+  }
+
+  private static List<String> column(Path csv, int col) throws IOException {
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(csv)) {
+      if (!line.startsWith("step")) {
+        out.add(line.split(",", -1)[col]);
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aRunWritesEveryOutputAndLearns() throws IOException {
+    TrainJob.Result r = train("outputs", List.of(), true, -1);
+    Path d = r.paths().dir();
+    for (String f :
+        List.of(
+            "adapter/adapter_config.json",
+            "adapter/adapter_model.safetensors",
+            "metrics.csv",
+            "ranks.csv",
+            "rank_heatmap.png",
+            "rank_evolution.png",
+            "loss_curve.png",
+            "report.json",
+            "config.yaml")) {
+      assertTrue(Files.isRegularFile(d.resolve(f)), "missing " + f);
+    }
+    JsonNode cfg = new ObjectMapper().readTree(d.resolve("adapter/adapter_config.json").toFile());
+    assertEquals("LORA", cfg.get("peft_type").asText());
+    assertTrue(
+        cfg.get("rank_pattern").size() > 0,
+        "L1RA moved ranks, so PEFT needs a rank_pattern: " + cfg);
+    JsonNode rep = new ObjectMapper().readTree(d.resolve("report.json").toFile());
+    assertTrue(rep.get("allocation_events").asInt() > 0);
+    assertEquals(
+        rep.get("initial_total_rank").asInt(), rep.get("total_rank").asInt(), "Σr conserved");
+    assertTrue(
+        rep.get("final_eval").get("perplexity").asDouble()
+            < rep.get("base_eval").get("perplexity").asDouble(),
+        "perplexity falls");
+    assertEquals(12, column(d.resolve("metrics.csv"), 0).size());
+  }
+
+  @Test
+  void onePartitionAndFourGiveTheSameLossCurveAndRankPlans() throws IOException {
+    TrainJob.Result one = train("p1", List.of("spark.partitions=1"), true, -1);
+    TrainJob.Result four =
+        train("p4", List.of("spark.partitions=4", "train.micro_batch=2"), true, -1);
+    List<String> a = column(one.paths().metrics(), 1);
+    List<String> b = column(four.paths().metrics(), 1);
+    for (int i = 0; i < a.size(); i++) {
+      double x = Double.parseDouble(a.get(i));
+      double y = Double.parseDouble(b.get(i));
+      assertEquals(x, y, 1e-4 * Math.abs(x), "loss at step " + (i + 1));
+    }
+    assertEquals(
+        column(one.paths().ranks(), 3), column(four.paths().ranks(), 3), "same rank plans");
+  }
+
+  @Test
+  void aTaskThatFailsOnceIsRetriedWithIdenticalResults() throws IOException {
+    TrainJob.Result clean = train("clean", List.of("spark.partitions=2"), true, -1);
+    TrainJob.Result retried = train("retried", List.of("spark.partitions=2"), true, 5);
+    assertEquals(
+        column(clean.paths().metrics(), 1),
+        column(retried.paths().metrics(), 1),
+        "identical loss curve");
+    assertArrayEquals(
+        Files.readAllBytes(clean.paths().adapter().resolve("adapter_model.safetensors")),
+        Files.readAllBytes(retried.paths().adapter().resolve("adapter_model.safetensors")));
+  }
+
+  @Test
+  void aRestartedDriverResumesFromTheLastCheckpointToTheSameAdapter() throws IOException {
+    TrainJob.Result full = train("resume", List.of(), true, -1);
+    byte[] want = Files.readAllBytes(full.paths().adapter().resolve("adapter_model.safetensors"));
+    // as if the driver died after the checkpoint at step 4: later checkpoints and outputs are gone
+    for (String step : List.of("step-000008", "step-000012")) {
+      dev.l1ra.core.util.AtomicFiles.deleteTree(full.paths().checkpoints().resolve(step));
+    }
+    dev.l1ra.core.util.AtomicFiles.deleteTree(full.paths().adapter());
+    TrainJob.Result resumed = train("resume", List.of(), false, -1);
+    assertArrayEquals(
+        want,
+        Files.readAllBytes(resumed.paths().adapter().resolve("adapter_model.safetensors")),
+        "same final adapter");
+    assertEquals(
+        12,
+        column(resumed.paths().metrics(), 0).size(),
+        "metrics rows after step 4 rewritten once");
+  }
+}
