@@ -33,7 +33,8 @@ for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio 
          java.util.concurrent java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
   OPENS+=("--add-opens=java.base/$p=ALL-UNNAMED")
 done
-JVM_OPTS=("${OPENS[@]}" -Dai.djl.offline=true -XX:+UseParallelGC -Xmx${L1RA_HEAP:-6g} ${L1RA_JAVA_OPTS:-})
+JVM_OPTS=("${OPENS[@]}" -Dai.djl.offline=true -XX:+UseParallelGC -Xmx${L1RA_HEAP:-6g}
+          -Dlog4j2.configurationFile=conf/log4j2.properties ${L1RA_JAVA_OPTS:-})
 
 job_jar() { ls job/target/l1ra-job-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1; }
 

@@ -28,22 +28,36 @@ import org.apache.spark.sql.SparkSession;
 final class EvalCommand {
   private EvalCommand() {}
 
+  static final Set<String> FLAGS =
+      Set.of(
+          "model",
+          "data",
+          "adapter",
+          "precision",
+          "device",
+          "attention",
+          "micro-batch",
+          "partitions",
+          "master");
+
   static int run(String[] argv) {
-    Args a =
-        Args.parse(
-            "eval",
-            argv,
-            Set.of(
-                "model",
-                "data",
-                "adapter",
-                "precision",
-                "device",
-                "attention",
-                "micro-batch",
-                "partitions",
-                "master"),
-            Set.of());
+    Args a = Args.parse("eval", argv, FLAGS, Set.of());
+    SparkSession spark = SparkSessions.create("l1ra-eval", a.get("master", "local[2]"), Map.of());
+    try {
+      System.out.println(
+          Summaries.eval(
+              evaluate(spark, a),
+              a.require("eval", "model"),
+              a.get("adapter", null),
+              a.require("eval", "data")));
+    } finally {
+      spark.stop();
+    }
+    return 0;
+  }
+
+  /** Scores the model (and adapter) of the parsed flags on the data, as a Spark job. */
+  static Evaluator.Result evaluate(SparkSession spark, Args a) {
     Path modelDir = Path.of(a.require("eval", "model"));
     String data = a.require("eval", "data");
     ModelConfig model = ModelConfigs.load(modelDir);
@@ -56,26 +70,20 @@ final class EvalCommand {
             Math.max(0, model.padTokenId()),
             a.getInt("micro-batch", 8),
             0);
-    SparkSession spark = SparkSessions.create("l1ra-eval", a.get("master", "local[2]"), Map.of());
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       JavaRDD<Sample> rows = TokenizedData.read(spark, data).javaRDD().map(TokenizedData::toSample);
       AdapterSet adapters =
           a.has("adapter")
               ? PeftAdapters.load(Path.of(a.get("adapter", null)), model, m).adapters()
               : null;
-      Evaluator.Result r;
       try (SparkEvaluator eval =
           new SparkEvaluator(
               JavaSparkContext.fromSparkContext(spark.sparkContext()),
               rows,
               spec,
               a.getInt("partitions", 1))) {
-        r = eval.evaluate(adapters);
+        return eval.evaluate(adapters);
       }
-      System.out.println(Summaries.eval(r, modelDir.toString(), a.get("adapter", null), data));
-    } finally {
-      spark.stop();
     }
-    return 0;
   }
 }

@@ -1,0 +1,139 @@
+package dev.l1ra.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.safetensors.SafetensorsFile;
+import dev.l1ra.core.testing.Fixtures;
+import dev.l1ra.data.SparkSessions;
+import dev.l1ra.model.train.Evaluator;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The eval CLI reproduces transformers' losses on the fixture models, with and without adapters.
+ */
+class EvalCommandTest {
+  static SparkSession spark;
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void start() {
+    spark = SparkSessions.create("eval-test", "local[2]", Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  /** The fixture batch (input_ids, labels) as tokenized Parquet. */
+  static Path parquet(String model) {
+    Path out = dir.resolve(model + ".parquet");
+    List<Row> rows = new ArrayList<>();
+    try (SafetensorsFile f =
+        SafetensorsFile.open(Fixtures.model(model).resolve("expected.safetensors"))) {
+      long[] ids = f.longs("input_ids");
+      long[] labels = f.longs("labels");
+      int t = (int) f.info("input_ids").shape()[1];
+      for (int b = 0; b < ids.length / t; b++) {
+        int[] x = new int[t];
+        int[] y = new int[t];
+        for (int j = 0; j < t; j++) {
+          x[j] = (int) ids[b * t + j];
+          y[j] = (int) labels[b * t + j];
+        }
+        rows.add(RowFactory.create("row" + b, x, y));
+      }
+    }
+    StructType s =
+        DataTypes.createStructType(
+            List.of(
+                DataTypes.createStructField("id", DataTypes.StringType, false),
+                DataTypes.createStructField(
+                    "input_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), false),
+                DataTypes.createStructField(
+                    "labels", DataTypes.createArrayType(DataTypes.IntegerType, false), false)));
+    spark.createDataFrame(rows, s).write().mode("overwrite").parquet(out.toString());
+    return out;
+  }
+
+  @ParameterizedTest
+  @CsvSource({
+    "tiny-llama3,",
+    "tiny-mistral,",
+    "tiny-qwen2,",
+    "tiny-llama3,lora-pattern",
+    "tiny-qwen2,rslora-r4"
+  })
+  void reproducesTheFixtureLoss(String model, String adapter) {
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "--model",
+                Fixtures.model(model).toString(),
+                "--data",
+                parquet(model).toString(),
+                "--attention",
+                "plain"));
+    Path expected = Fixtures.model(model).resolve("expected.safetensors");
+    if (adapter != null) {
+      argv.addAll(List.of("--adapter", Fixtures.model(model).resolve(adapter).toString()));
+      expected = Fixtures.model(model).resolve(adapter).resolve("expected.safetensors");
+    }
+    Evaluator.Result r =
+        EvalCommand.evaluate(
+            spark, Args.parse("eval", argv.toArray(String[]::new), EvalCommand.FLAGS, Set.of()));
+    float want;
+    try (SafetensorsFile f = SafetensorsFile.open(expected)) {
+      want = f.floats("loss")[0];
+    }
+    System.out.printf("eval %s %s: loss %.7f want %.7f%n", model, adapter, r.loss(), want);
+    assertEquals(want, r.loss(), 1e-5 * want, "HF loss (mean over learned, shifted targets)");
+    assertEquals(Math.exp(r.loss()), r.perplexity(), 1e-9);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"tiny-llama3"})
+  void aDataSetWithoutLabelsIsRefusedWithTheFix(String model) {
+    Path bad = dir.resolve("nolabels.parquet");
+    spark
+        .read()
+        .parquet(parquet(model).toString())
+        .drop("labels")
+        .write()
+        .mode("overwrite")
+        .parquet(bad.toString());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                EvalCommand.evaluate(
+                    spark,
+                    Args.parse(
+                        "eval",
+                        new String[] {
+                          "--model", Fixtures.model(model).toString(), "--data", bad.toString()
+                        },
+                        EvalCommand.FLAGS,
+                        Set.of())));
+    assertTrue(
+        e.getMessage().contains("\"labels\"") && e.getMessage().contains("data-prep"),
+        e.getMessage());
+  }
+}
