@@ -69,7 +69,8 @@ final class EvalCommand {
             a.get("attention", "auto"),
             Math.max(0, model.padTokenId()),
             a.getInt("micro-batch", 8),
-            0);
+            0,
+            false);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       JavaRDD<Sample> rows = TokenizedData.read(spark, data).javaRDD().map(TokenizedData::toSample);
       AdapterSet adapters =

@@ -247,7 +247,8 @@ public final class TrainJob {
         cfg.model().attention(),
         pad,
         cfg.train().microBatch(),
-        cfg.train().threads());
+        cfg.train().threads(),
+        cfg.train().recompute());
   }
 
   static String modelClass(ModelConfig m) {

@@ -15,6 +15,9 @@ import java.util.List;
  * @param evalEvery steps between evaluations (0: only at the end)
  * @param checkpointEvery steps between checkpoints (0: only at the end)
  * @param lossScale fp16 initial dynamic loss scale
+ * @param threads intra-op threads per worker (0: the engine's default)
+ * @param recompute layer-wise activation recomputation: keep only each layer's input in the
+ *     forward, recompute during backward (less activation memory, one more forward)
  */
 public record TrainSection(
     Integer steps,
@@ -37,7 +40,8 @@ public record TrainSection(
     Integer checkpointEvery,
     Integer keepCheckpoints,
     Double lossScale,
-    Integer threads) {
+    Integer threads,
+    Boolean recompute) {
   public TrainSection {
     globalBatch = globalBatch == null ? 8 : globalBatch;
     microBatch = microBatch == null ? Math.min(4, globalBatch) : microBatch;
@@ -58,6 +62,7 @@ public record TrainSection(
     keepCheckpoints = keepCheckpoints == null ? 2 : keepCheckpoints;
     lossScale = lossScale == null ? 65536.0 : lossScale;
     threads = threads == null ? 0 : threads;
+    recompute = recompute != null && recompute;
     ConfigException.check(
         steps != null || epochs != null, "train.steps", steps, "set train.steps or train.epochs");
     ConfigException.check(steps == null || steps > 0, "train.steps", steps, "must be > 0");

@@ -98,7 +98,9 @@ public final class SparkGradients implements GradientSource {
                   List<Sample> mine = it.next().forStep(stepInEpoch, b);
                   long seedP = s.seed() * 31 + p;
                   return List.of(
-                          Worker.get(ws).gradients(s, mine, ws.microBatch(), ws.padId(), seedP))
+                          Worker.get(ws)
+                              .gradients(
+                                  s, mine, ws.microBatch(), ws.padId(), seedP, ws.recompute()))
                       .iterator();
                 },
                 true)

@@ -78,7 +78,7 @@ final class Worker {
 
   /** Forward/backward over this task's samples; returns the gradient sums as host arrays. */
   synchronized GradPartial gradients(
-      StepInput in, List<Sample> samples, int microBatch, int padId, long seed) {
+      StepInput in, List<Sample> samples, int microBatch, int padId, long seed, boolean recompute) {
     long t0 = System.nanoTime();
     try (NDManager m = model.manager().newSubManager();
         NDScope scope = new NDScope();
@@ -92,10 +92,8 @@ final class Worker {
                       model,
                       adapters,
                       micro,
-                      in.normalizer(),
-                      in.lossScale(),
-                      seed,
-                      null)
+                      new GradientStep.Options(
+                          in.normalizer(), in.lossScale(), seed, recompute, null))
                   .getFloat();
       List<TrainableParam> params = adapters.trainable();
       float[][] grads = new float[params.size()][];

@@ -9,6 +9,7 @@ import java.io.Serializable;
  * @param modelPath Hugging Face folder, readable from every executor (local path, or a path the
  *     cluster mounts on each node, e.g. /dbfs/...)
  * @param device device preference when the task has no GPU assigned: auto, cpu, gpu:N
+ * @param recompute layer-wise activation recomputation (less memory, one more forward)
  */
 public record WorkerSpec(
     String modelPath,
@@ -17,7 +18,8 @@ public record WorkerSpec(
     String attention,
     int padId,
     int microBatch,
-    int threads)
+    int threads,
+    boolean recompute)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -19,6 +19,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.engine.Seeds;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -86,12 +87,18 @@ public final class LlamaModel implements AutoCloseable {
 
   /** Logits [B, T, V] in the compute dtype. */
   public NDArray logits(Batch batch, AdapterSet adapters, boolean training) {
-    return lmHead(hidden(batch, adapters, training));
+    return lmHead(hidden(context(batch, adapters, training, -1), batch));
+  }
+
+  /**
+   * Logits with LoRA dropout masks drawn from {@code dropoutSeed} (per layer: see {@link #layer}).
+   */
+  public NDArray logits(Batch batch, AdapterSet adapters, boolean training, long dropoutSeed) {
+    return lmHead(hidden(context(batch, adapters, training, dropoutSeed), batch));
   }
 
   /** Final hidden states [B, T, hidden] after the last RMSNorm. */
-  public NDArray hidden(Batch batch, AdapterSet adapters, boolean training) {
-    LayerContext ctx = context(batch, adapters, training);
+  public NDArray hidden(LayerContext ctx, Batch batch) {
     NDArray h = embed(batch);
     for (int i = 0; i < config.numLayers(); i++) {
       h = layer(i, h, ctx);
@@ -106,10 +113,20 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Per-batch state every layer shares: rotary tables, mask, adapters, mode. */
+  /**
+   * @param dropoutSeed when ≥ 0 and dropout is active, each layer re-seeds the engine generator
+   *     from (seed, layer) before it runs, so a layer recomputed later draws the same masks
+   */
   public record LayerContext(
-      NDArray cos, NDArray sin, AttentionMask mask, AdapterSet adapters, boolean training) {}
+      NDArray cos,
+      NDArray sin,
+      AttentionMask mask,
+      AdapterSet adapters,
+      boolean training,
+      long dropoutSeed) {}
 
-  public LayerContext context(Batch batch, AdapterSet adapters, boolean training) {
+  public LayerContext context(
+      Batch batch, AdapterSet adapters, boolean training, long dropoutSeed) {
     NDManager m = batch.inputIds().getManager();
     NDList cs = rope.cosSin(batch.positions(), dataType());
     AttentionMask mask =
@@ -121,11 +138,17 @@ public final class LlamaModel implements AutoCloseable {
             batch.segments(),
             config.slidingWindow(),
             dataType());
-    return new LayerContext(cs.get(0), cs.get(1), mask, adapters, training);
+    return new LayerContext(cs.get(0), cs.get(1), mask, adapters, training, dropoutSeed);
   }
 
   /** One decoder layer: h [B, T, hidden] → [B, T, hidden]. */
   public NDArray layer(int i, NDArray h, LayerContext ctx) {
+    if (ctx.dropoutSeed() >= 0
+        && ctx.training()
+        && ctx.adapters() != null
+        && ctx.adapters().dropout() > 0) {
+      EngineInfo.engine().setRandomSeed(Seeds.mix(ctx.dropoutSeed(), i));
+    }
     LayerWeights w = weights.layers().get(i);
     NDArray x = rmsNorm(h, w.inputNorm(), config.rmsNormEps());
     h = h.add(selfAttention(i, x, w, ctx));

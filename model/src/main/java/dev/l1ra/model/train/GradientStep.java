@@ -5,8 +5,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.engine.Seeds;
+import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.loss.CausalLmLoss;
 import java.util.List;
@@ -17,55 +21,31 @@ import java.util.List;
  * the learned-token count of the whole global batch, so k micro-batches give exactly the gradient
  * of one batch k times the size and workers' gradients simply add up.
  *
- * <p>A function of (weights, adapters, micro-batches, normalizer, seed): dropout masks come from
- * the engine generator re-seeded per micro-batch, so a retried or resumed step draws the same
- * masks. No host read-back per micro-batch: the NLL sum accumulates on the device.
+ * <p>A function of (weights, adapters, micro-batches, normalizer, seed): LoRA dropout masks come
+ * from the engine generator re-seeded per (micro-batch, layer), so a retried, resumed or recomputed
+ * layer draws the same masks. No host read-back per micro-batch: the NLL sum accumulates on the
+ * device.
+ *
+ * <p>With {@code recompute} (layer-wise activation recomputation), the forward keeps only each
+ * layer's input; then, last layer first, the layer is recomputed with recording on and the scalar
+ * sum(output · upstream gradient) is backpropagated — its gradients are exactly the vector-Jacobian
+ * product — and the layer input's gradient becomes the next upstream gradient.
  */
 public final class GradientStep {
   private GradientStep() {}
 
   /**
-   * Runs all micro-batches.
+   * How to run one worker's share of a step.
    *
-   * @param scope manager for the returned scalar (the caller's step scope)
    * @param normalizer learned tokens of the global batch (over all workers)
    * @param lossScale multiplies the loss before backward (fp16 loss scaling; 1 otherwise)
-   * @param dropoutSeed seed of this step on this worker; micro-batch i uses a mix of it and i
-   * @param extraLoss optional per-micro-batch regulariser added to the loss (AdaLoRA's
-   *     orthogonality term), given the number of micro-batches; null for none
-   * @return the unscaled NLL sum over all micro-batches, a float32 scalar on the device
+   * @param seed the step's seed on this worker (dropout masks)
+   * @param recompute layer-wise activation recomputation
+   * @param extraLoss optional regulariser added to the loss once per micro-batch (divided by the
+   *     number of micro-batches), or null
    */
-  public static NDArray accumulate(
-      NDManager scope,
-      LlamaModel model,
-      AdapterSet adapters,
-      List<HostBatch> micro,
-      double normalizer,
-      double lossScale,
-      long dropoutSeed,
-      Regularizer extraLoss) {
-    NDArray total = scope.zeros(new ai.djl.ndarray.types.Shape());
-    Engine engine = Engine.getEngine("PyTorch");
-    boolean training = true;
-    for (int i = 0; i < micro.size(); i++) {
-      HostBatch b = micro.get(i);
-      engine.setRandomSeed(mixSeed(dropoutSeed, i));
-      try (NDScope s = new NDScope();
-          GradientCollector gc = engine.newGradientCollector()) {
-        NDManager m = scope;
-        NDList t = b.targets(m);
-        NDArray logits = model.logits(b.toDevice(m), adapters, training);
-        NDArray nll = CausalLmLoss.nllSum(logits, t.get(0), t.get(1));
-        NDArray loss = nll.mul(lossScale / normalizer);
-        if (extraLoss != null) {
-          loss = loss.add(extraLoss.loss(adapters).mul(lossScale / micro.size()));
-        }
-        gc.backward(loss);
-        total.addi(nll.stopGradient());
-      }
-    }
-    return total;
-  }
+  public record Options(
+      double normalizer, double lossScale, long seed, boolean recompute, Regularizer extraLoss) {}
 
   /** A term added to the training loss, e.g. AdaLoRA's orthogonality regulariser. */
   public interface Regularizer {
@@ -73,11 +53,96 @@ public final class GradientStep {
     NDArray loss(AdapterSet adapters);
   }
 
-  /** A 31-bit engine seed from a step seed and a micro-batch index (SplitMix64 finaliser). */
-  static int mixSeed(long seed, long i) {
-    long z = seed + 0x9E3779B97F4A7C15L * (i + 1);
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return (int) ((z ^ (z >>> 31)) & 0x7fffffff);
+  /**
+   * Runs all micro-batches.
+   *
+   * @param scope manager for the returned scalar (the caller's step scope)
+   * @return the unscaled NLL sum over all micro-batches, a float32 scalar on the device
+   */
+  public static NDArray accumulate(
+      NDManager scope, LlamaModel model, AdapterSet adapters, List<HostBatch> micro, Options o) {
+    NDArray total = scope.zeros(new Shape());
+    for (int i = 0; i < micro.size(); i++) {
+      long seed = Seeds.mix(o.seed(), i);
+      try (NDScope s = new NDScope()) {
+        HostBatch b = micro.get(i);
+        NDList t = b.targets(scope);
+        Batch batch = b.toDevice(scope);
+        double scale = o.lossScale() / o.normalizer();
+        double extraScale = o.lossScale() / micro.size();
+        NDArray nll =
+            o.recompute()
+                ? recomputed(model, adapters, batch, t, scale, seed, o.extraLoss(), extraScale)
+                : plain(model, adapters, batch, t, scale, seed, o.extraLoss(), extraScale);
+        total.addi(nll);
+      }
+    }
+    return total;
+  }
+
+  /** Ordinary backward through the whole graph; returns the detached NLL sum. */
+  private static NDArray plain(
+      LlamaModel model,
+      AdapterSet adapters,
+      Batch batch,
+      NDList t,
+      double scale,
+      long seed,
+      Regularizer extra,
+      double extraScale) {
+    try (GradientCollector gc = engine().newGradientCollector()) {
+      NDArray nll =
+          CausalLmLoss.nllSum(model.logits(batch, adapters, true, seed), t.get(0), t.get(1));
+      gc.backward(withExtra(nll.mul(scale), adapters, extra, extraScale));
+      return nll.stopGradient();
+    }
+  }
+
+  /** Layer-wise recomputation: see the class comment. */
+  private static NDArray recomputed(
+      LlamaModel model,
+      AdapterSet adapters,
+      Batch batch,
+      NDList t,
+      double scale,
+      long seed,
+      Regularizer extra,
+      double extraScale) {
+    LlamaModel.LayerContext ctx = model.context(batch, adapters, true, seed);
+    int layers = model.config().numLayers();
+    NDArray[] inputs = new NDArray[layers];
+    NDArray h = model.embed(batch);
+    for (int i = 0; i < layers; i++) { // recording off: no graph is kept
+      inputs[i] = h;
+      h = model.layer(i, h, ctx);
+    }
+    NDArray nll;
+    try (GradientCollector gc = engine().newGradientCollector()) {
+      h.setRequiresGradient(true);
+      nll = CausalLmLoss.nllSum(model.lmHead(model.finalNorm(h)), t.get(0), t.get(1));
+      gc.backward(withExtra(nll.mul(scale), adapters, extra, extraScale));
+    }
+    NDArray upstream = h.getGradient();
+    for (int i = layers - 1; i >= 0; i--) {
+      try (GradientCollector gc = engine().newGradientCollector()) {
+        NDArray x = inputs[i];
+        if (i > 0) {
+          x.setRequiresGradient(true);
+        }
+        NDArray y = model.layer(i, x, ctx);
+        gc.backward(y.mul(upstream).sum());
+        upstream = i > 0 ? x.getGradient() : null;
+      }
+    }
+    return nll.stopGradient();
+  }
+
+  private static NDArray withExtra(
+      NDArray loss, AdapterSet adapters, Regularizer extra, double extraScale) {
+    return extra == null ? loss : loss.add(extra.loss(adapters).mul(extraScale));
+  }
+
+  private static Engine engine() {
+    return EngineInfo.engine();
   }
 }

@@ -15,18 +15,21 @@ public final class LocalGradients implements GradientSource {
   private final int microBatch;
   private final int padId;
   private final GradientStep.Regularizer regularizer;
+  private final boolean recompute;
 
   public LocalGradients(
       LlamaModel model,
       List<Sample> samples,
       int microBatch,
       int padId,
-      GradientStep.Regularizer regularizer) {
+      GradientStep.Regularizer regularizer,
+      boolean recompute) {
     this.model = model;
     this.samples = samples;
     this.microBatch = microBatch;
     this.padId = padId;
     this.regularizer = regularizer;
+    this.recompute = recompute;
   }
 
   @Override
@@ -42,7 +45,12 @@ public final class LocalGradients implements GradientSource {
     NDManager scope = model.manager();
     NDArray nll =
         GradientStep.accumulate(
-            scope, model, adapters, micro, Math.max(1, learned), lossScale, seed, regularizer);
+            scope,
+            model,
+            adapters,
+            micro,
+            new GradientStep.Options(
+                Math.max(1, learned), lossScale, seed, recompute, regularizer));
     return new StepGradients(TrainOptimizer.accumulated(adapters), nll.getFloat(), learned, input);
   }
 

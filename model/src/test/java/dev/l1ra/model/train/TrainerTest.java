@@ -73,7 +73,8 @@ class TrainerTest {
       LlamaModel m, AdapterSet set, List<HostBatch> micro, long learned) {
     Map<String, float[]> out = new java.util.LinkedHashMap<>();
     try (NDScope s = new NDScope()) {
-      GradientStep.accumulate(m.manager(), m, set, micro, learned, 1.0, 5, null);
+      GradientStep.accumulate(
+          m.manager(), m, set, micro, new GradientStep.Options(learned, 1.0, 5, false, null));
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());
         dev.l1ra.model.engine.Ops.zeroGrad(p.array());
@@ -132,7 +133,7 @@ class TrainerTest {
               s,
               set,
               opt,
-              new LocalGradients(m, DATA, 4, 0, null),
+              new LocalGradients(m, DATA, 4, 0, null, false),
               null,
               withL1ra ? l1ra() : null,
               p == Precision.FP16 ? LossScaler.dynamic(1024) : LossScaler.disabled(),
