@@ -13,8 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
- * eval → export for a config), {@code train}, {@code eval}, {@code prep}. Bad input ends with a
- * one-line message and exit code 2; nothing written earlier is lost.
+ * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}. Bad input
+ * ends with a one-line message and exit code 2; nothing written earlier is lost.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -50,9 +50,12 @@ public final class Main {
       case "prep" -> {
         return PrepCommand.run(rest);
       }
+      case "bench" -> {
+        return BenchCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
-              "unknown command \"" + cmd + "\"; commands: run (default), train, eval, prep");
+              "unknown command \"" + cmd + "\"; commands: run (default), train, eval, prep, bench");
     }
   }
 

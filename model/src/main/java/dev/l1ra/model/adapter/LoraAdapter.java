@@ -132,8 +132,15 @@ public final class LoraAdapter implements Adapter {
   @Override
   public NDArray delta(NDArray x) {
     DataType t = x.getDataType();
-    NDArray h =
-        ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow(); // [..., r]
+    return fromDown(ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow());
+  }
+
+  /**
+   * The update from the down-projection h = x·Aᵀ [..., r] (computed here or, for adapters that
+   * share an input, by one fused matmul): s·(h ⊙ c)·Bᵀ → [..., out].
+   */
+  public NDArray fromDown(NDArray h) {
+    DataType t = h.getDataType();
     if (c != null) {
       h = h.mul(Ops.castWithGrad(c, t));
     }

@@ -5,9 +5,22 @@ import dev.l1ra.core.hf.LinearKind;
 import java.util.EnumMap;
 import java.util.Map;
 
-/** The frozen weights of one decoder layer: two RMSNorm weights and seven projections. */
+/**
+ * The frozen weights of one decoder layer: two RMSNorm weights and seven projections. With fused
+ * projections, {@code qkv} ([q; k; v] rows) and {@code gateUp} ([gate; up] rows) hold the weights
+ * and the q, k, v, gate and up entries are row views into them (no copy).
+ */
 public record LayerWeights(
-    NDArray inputNorm, NDArray postAttentionNorm, Map<LinearKind, Linear> projections) {
+    NDArray inputNorm,
+    NDArray postAttentionNorm,
+    Map<LinearKind, Linear> projections,
+    Linear qkv,
+    Linear gateUp) {
+
+  public LayerWeights(
+      NDArray inputNorm, NDArray postAttentionNorm, Map<LinearKind, Linear> projections) {
+    this(inputNorm, postAttentionNorm, projections, null, null);
+  }
 
   public LayerWeights {
     if (projections.size() != LinearKind.values().length) {

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.norm.Dropout;
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
@@ -153,10 +152,9 @@ public final class LlamaModel implements AutoCloseable {
     NDArray x = rmsNorm(h, w.inputNorm(), config.rmsNormEps());
     h = h.add(selfAttention(i, x, w, ctx));
     x = rmsNorm(h, w.postAttentionNorm(), config.rmsNormEps());
-    NDArray act = dev.l1ra.model.engine.Ops.silu(project(i, LinearKind.GATE, x, w, ctx));
-    NDArray mlp =
-        project(i, LinearKind.DOWN, act.mul(project(i, LinearKind.UP, x, w, ctx)), w, ctx);
-    return h.add(mlp);
+    NDList gu = Projections.group(i, Projections.GATE_UP, w.gateUp(), x, w, ctx);
+    NDArray act = dev.l1ra.model.engine.Ops.silu(gu.get(0)).mul(gu.get(1));
+    return h.add(Projections.single(i, LinearKind.DOWN, act, w, ctx));
   }
 
   private NDArray selfAttention(int i, NDArray x, LayerWeights w, LayerContext ctx) {
@@ -165,36 +163,15 @@ public final class LlamaModel implements AutoCloseable {
     long t = s.get(1);
     int d = config.headDim();
     // [B,T,H*D] -> [B,T,H,D] -> [B,H,T,D]
-    NDArray q =
-        project(i, LinearKind.Q, x, w, ctx)
-            .reshape(b, t, config.numHeads(), d)
-            .transpose(0, 2, 1, 3);
-    NDArray k =
-        project(i, LinearKind.K, x, w, ctx)
-            .reshape(b, t, config.numKvHeads(), d)
-            .transpose(0, 2, 1, 3);
-    NDArray v =
-        project(i, LinearKind.V, x, w, ctx)
-            .reshape(b, t, config.numKvHeads(), d)
-            .transpose(0, 2, 1, 3);
+    NDList qkv = Projections.group(i, Projections.QKV, w.qkv(), x, w, ctx);
+    NDArray q = qkv.get(0).reshape(b, t, config.numHeads(), d).transpose(0, 2, 1, 3);
+    NDArray k = qkv.get(1).reshape(b, t, config.numKvHeads(), d).transpose(0, 2, 1, 3);
+    NDArray v = qkv.get(2).reshape(b, t, config.numKvHeads(), d).transpose(0, 2, 1, 3);
     q = Rope.apply(q, ctx.cos(), ctx.sin());
     k = Rope.apply(k, ctx.cos(), ctx.sin());
     NDArray o = attention.attend(q, k, v, ctx.mask()); // [B,H,T,D]
     o = o.transpose(0, 2, 1, 3).reshape(b, t, (long) config.numHeads() * d); // [B,T,H*D]
-    return project(i, LinearKind.O, o, w, ctx);
-  }
-
-  /** Base projection plus the module's adapter update, if it has one. */
-  private NDArray project(int i, LinearKind kind, NDArray x, LayerWeights w, LayerContext ctx) {
-    NDArray y = w.projection(kind).apply(x);
-    Adapter a = ctx.adapters() == null ? null : ctx.adapters().getOrNull(new ModuleId(i, kind));
-    if (a == null) {
-      return y;
-    }
-    double p = ctx.adapters().dropout();
-    NDArray in =
-        ctx.training() && p > 0 ? Dropout.dropout(x, (float) p, true).singletonOrThrow() : x;
-    return y.add(a.delta(in));
+    return Projections.single(i, LinearKind.O, o, w, ctx);
   }
 
   /** The last RMSNorm. */

@@ -68,10 +68,11 @@ public record LlamaWeights(
         proj.put(k, new Linear(w, b));
       }
       layers.add(
-          new LayerWeights(
-              r.read(p + "input_layernorm.weight", c.hiddenSize()),
-              r.read(p + "post_attention_layernorm.weight", c.hiddenSize()),
-              proj));
+          fused(
+              new LayerWeights(
+                  r.read(p + "input_layernorm.weight", c.hiddenSize()),
+                  r.read(p + "post_attention_layernorm.weight", c.hiddenSize()),
+                  proj)));
     }
     NDArray norm = r.read("model.norm.weight", c.hiddenSize());
     NDArray head =
@@ -85,6 +86,48 @@ public record LlamaWeights(
         dtype,
         (System.nanoTime() - t0) / 1_000_000);
     return new LlamaWeights(c, embed, List.copyOf(layers), norm, head);
+  }
+
+  /**
+   * The layer with q|k|v and gate|up concatenated into one weight each (one GEMM per group); the
+   * single projections become row views into them, so no weight is held twice.
+   */
+  static LayerWeights fused(LayerWeights w) {
+    Map<LinearKind, Linear> proj = new EnumMap<>(w.projections());
+    Linear qkv = fuse(proj, Projections.QKV);
+    Linear gateUp = fuse(proj, Projections.GATE_UP);
+    return new LayerWeights(w.inputNorm(), w.postAttentionNorm(), proj, qkv, gateUp);
+  }
+
+  private static Linear fuse(Map<LinearKind, Linear> proj, LinearKind[] kinds) {
+    NDList ws = new NDList();
+    NDList bs = new NDList();
+    for (LinearKind k : kinds) {
+      ws.add(proj.get(k).weight());
+      if (proj.get(k).bias() != null) {
+        bs.add(proj.get(k).bias());
+      }
+    }
+    if (!bs.isEmpty() && bs.size() != kinds.length) {
+      return null; // only some of the group biased: keep them separate
+    }
+    NDArray w = NDArrays.concat(ws, 0);
+    NDArray b = bs.isEmpty() ? null : NDArrays.concat(bs, 0);
+    long row = 0;
+    for (LinearKind k : kinds) {
+      Linear old = proj.get(k);
+      long n = old.outFeatures();
+      NDArray wv = w.get(new ai.djl.ndarray.index.NDIndex(row + ":" + (row + n)));
+      NDArray bv =
+          b == null ? null : b.get(new ai.djl.ndarray.index.NDIndex(row + ":" + (row + n)));
+      old.weight().close();
+      if (old.bias() != null) {
+        old.bias().close();
+      }
+      proj.put(k, new Linear(wv, bv));
+      row += n;
+    }
+    return new Linear(w, b);
   }
 
   public Device device() {

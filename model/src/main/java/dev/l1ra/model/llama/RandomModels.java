@@ -83,6 +83,41 @@ public final class RandomModels {
   }
 
   /**
+   * Random weights built directly on a device (benchmarks of real shapes: nothing is written or
+   * read). N(0, 0.02) matrices, unit norms, from the engine generator seeded with {@code seed}.
+   */
+  public static LlamaWeights randomWeights(
+      ModelConfig c, ai.djl.ndarray.NDManager m, ai.djl.ndarray.types.DataType dtype, long seed) {
+    dev.l1ra.model.engine.EngineInfo.engine().setRandomSeed((int) seed);
+    java.util.List<LayerWeights> layers = new java.util.ArrayList<>();
+    for (int i = 0; i < c.numLayers(); i++) {
+      java.util.Map<LinearKind, Linear> proj = new java.util.EnumMap<>(LinearKind.class);
+      for (LinearKind k : LinearKind.values()) {
+        proj.put(k, new Linear(normal(m, dtype, k.outFeatures(c), k.inFeatures(c)), null));
+      }
+      layers.add(
+          new LayerWeights(
+              m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+              m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+              proj));
+    }
+    ai.djl.ndarray.NDArray embed = normal(m, dtype, c.vocabSize(), c.hiddenSize());
+    ai.djl.ndarray.NDArray head =
+        c.tieWordEmbeddings() ? embed : normal(m, dtype, c.vocabSize(), c.hiddenSize());
+    return new LlamaWeights(
+        c,
+        embed,
+        java.util.List.copyOf(layers),
+        m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+        head);
+  }
+
+  private static ai.djl.ndarray.NDArray normal(
+      ai.djl.ndarray.NDManager m, ai.djl.ndarray.types.DataType dtype, int rows, int cols) {
+    return m.randomNormal(0f, 0.02f, new ai.djl.ndarray.types.Shape(rows, cols), dtype);
+  }
+
+  /**
    * Writes a random model folder unless {@code dir} already holds one with the same config (so a
    * rerun keeps its weights). fp32 weights.
    */

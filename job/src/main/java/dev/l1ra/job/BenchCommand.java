@@ -1,0 +1,166 @@
+package dev.l1ra.job;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.data.Sample;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.job.report.RunReport;
+import dev.l1ra.model.adapter.AdapterInit;
+import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.fused.AttentionKernels;
+import dev.l1ra.model.llama.AttentionKernel;
+import dev.l1ra.model.llama.LlamaModel;
+import dev.l1ra.model.llama.RandomModels;
+import dev.l1ra.model.train.AdamW;
+import dev.l1ra.model.train.GradientStep;
+import dev.l1ra.model.train.HostBatch;
+import dev.l1ra.model.train.TrainOptimizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * {@code bench --shape NAME --layers N --batch B --seq S --rank R --dtype fp32|fp16 --steps K
+ * [--attention plain|fused] [--recompute]}: LoRA training steps (forward, backward, AdamW) on a
+ * random-weight model of a known shape, on the device the engine finds (GPU if any). The last line
+ * is one JSON object with tokens_per_s, step_ms_median, peak_bytes (engine device memory on GPU;
+ * the process's resident peak on CPU, so run one configuration per process) and the settings.
+ * Nothing is downloaded.
+ */
+final class BenchCommand {
+  static final Set<String> FLAGS =
+      Set.of(
+          "shape",
+          "layers",
+          "batch",
+          "seq",
+          "rank",
+          "dtype",
+          "steps",
+          "attention",
+          "device",
+          "threads",
+          "seed");
+
+  private BenchCommand() {}
+
+  static int run(String[] argv) {
+    Args a = Args.parse("bench", argv, FLAGS, Set.of("recompute"));
+    Precision p = Precision.parse(a.get("dtype", "fp32"));
+    ModelConfig shape = RandomModels.shape(a.get("shape", "tiny"), 32000);
+    ModelConfig c =
+        a.has("layers") ? shape.withNumLayers(a.getInt("layers", shape.numLayers())) : shape;
+    int batch = a.getInt("batch", 4);
+    int seq = a.getInt("seq", 512);
+    int steps = a.getInt("steps", 5);
+    boolean recompute = a.has("recompute");
+    EngineInfo.setThreads(a.getInt("threads", 0));
+    Device device = EngineInfo.device(a.get("device", "auto"));
+    AttentionKernel kernel = AttentionKernels.create(a.get("attention", "auto"), device);
+    try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
+      LlamaModel model =
+          new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
+      AdapterLayout layout =
+          AdapterLayout.resolve(
+              c,
+              LoraSettings.uniform(
+                  a.getInt("rank", 16), a.getInt("rank", 16), List.of("all-linear")));
+      AdapterSet adapters = AdapterSet.create(layout, m, AdapterInit.GAUSSIAN, 1, false, 0.0);
+      List<HostBatch> micro = List.of(HostBatch.collate(randomRows(batch, seq, c.vocabSize()), 0));
+      double[] ms = new double[steps];
+      long peak = 0;
+      try (TrainOptimizer opt = new TrainOptimizer(AdamW.Settings.defaults(), m)) {
+        for (int s = -2; s < steps; s++) { // two warm-up steps
+          long t0 = System.nanoTime();
+          try (NDScope scope = new NDScope()) {
+            double scale = p == Precision.FP16 ? 1024 : 1;
+            GradientStep.accumulate(
+                    m,
+                    model,
+                    adapters,
+                    micro,
+                    new GradientStep.Options(micro.get(0).learned(), scale, s, recompute, null))
+                .getFloat();
+            opt.step(
+                adapters,
+                TrainOptimizer.accumulated(adapters),
+                scale,
+                new TrainOptimizer.Hyper(1e-4, 0, 1.0, null));
+          }
+          if (s >= 0) {
+            ms[s] = (System.nanoTime() - t0) / 1e6;
+          }
+          peak = Math.max(peak, peakBytes(device));
+        }
+      }
+      System.out.println(json(a, c, layout, p, kernel, device, recompute, batch, seq, ms, peak));
+    } finally {
+      AttentionKernels.closeQuietly(kernel);
+    }
+    return 0;
+  }
+
+  /** Rows of random tokens, every target learned. */
+  private static List<Sample> randomRows(int batch, int seq, int vocab) {
+    SplittableRandom rng = new SplittableRandom(5);
+    List<Sample> rows = new ArrayList<>();
+    for (int b = 0; b < batch; b++) {
+      int[] ids = rng.ints(seq, 3, vocab).toArray();
+      rows.add(new Sample("r" + b, ids, ids.clone(), null, null));
+    }
+    return rows;
+  }
+
+  /** Engine device memory in use (GPU), else the process's resident peak. */
+  private static long peakBytes(Device device) {
+    if (device.isGpu()) {
+      return ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getCommitted();
+    }
+    return RunReport.peakResidentBytes();
+  }
+
+  private static String json(
+      Args a,
+      ModelConfig c,
+      AdapterLayout layout,
+      Precision p,
+      AttentionKernel kernel,
+      Device device,
+      boolean recompute,
+      int batch,
+      int seq,
+      double[] ms,
+      long peak) {
+    double[] sorted = ms.clone();
+    Arrays.sort(sorted);
+    double median = sorted[sorted.length / 2];
+    ObjectNode n = new ObjectMapper().createObjectNode();
+    n.put("shape", a.get("shape", "tiny"));
+    n.put("layers", c.numLayers());
+    n.put("batch", batch);
+    n.put("seq", seq);
+    n.put("rank", a.getInt("rank", 16));
+    n.put("dtype", p.toString());
+    n.put("attention", kernel.name());
+    n.put("recompute", recompute);
+    n.put("device", device.toString());
+    n.put("base_params", c.baseParameters());
+    n.put("trainable", layout.parameters());
+    n.put("steps", ms.length);
+    n.put("step_ms_median", Math.round(median * 10) / 10.0);
+    n.put("tokens_per_s", Math.round(batch * seq / (median / 1000)));
+    n.put("peak_bytes", peak);
+    n.put("peak_gib", Math.round(peak / (double) (1L << 30) * 1000) / 1000.0);
+    return n.toString();
+  }
+}
