@@ -47,6 +47,22 @@ public final class Ops {
     return copy;
   }
 
+  /**
+   * Runs {@code f} in its own NDScope and keeps only its result, which moves to the enclosing
+   * scope. Java handles would otherwise keep every intermediate tensor alive until the step ends;
+   * closing them as soon as a layer is done lets the engine free what autograd does not need (saved
+   * tensors live on in the graph), so memory follows PyTorch's own lifetime rules.
+   */
+  public static NDArray scoped(java.util.function.Supplier<NDArray> f) {
+    NDArray out;
+    try (ai.djl.ndarray.NDScope s = new ai.djl.ndarray.NDScope()) {
+      out = f.get();
+      ai.djl.ndarray.NDScope.unregister(out);
+    }
+    ai.djl.ndarray.NDScope.register(out);
+    return out;
+  }
+
   /** Clears the accumulated gradient of a leaf (also when it holds NaN). */
   public static void zeroGrad(NDArray leaf) {
     JniUtils.zeroGrad((PtNDArray) leaf);

@@ -17,6 +17,7 @@ import dev.l1ra.core.safetensors.TensorSource;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.engine.Seeds;
 import java.nio.file.Path;
@@ -100,7 +101,9 @@ public final class LlamaModel implements AutoCloseable {
   public NDArray hidden(LayerContext ctx, Batch batch) {
     NDArray h = embed(batch);
     for (int i = 0; i < config.numLayers(); i++) {
-      h = layer(i, h, ctx);
+      int layer = i;
+      NDArray in = h;
+      h = Ops.scoped(() -> layer(layer, in, ctx)); // a layer's intermediates die with it
     }
     return finalNorm(h);
   }

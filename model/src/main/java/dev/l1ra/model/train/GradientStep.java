@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Seeds;
 import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
@@ -112,29 +113,47 @@ public final class GradientStep {
     int layers = model.config().numLayers();
     NDArray[] inputs = new NDArray[layers];
     NDArray h = model.embed(batch);
-    for (int i = 0; i < layers; i++) { // recording off: no graph is kept
+    for (int i = 0; i < layers; i++) { // recording off: no graph; only layer inputs are kept
       inputs[i] = h;
-      h = model.layer(i, h, ctx);
+      int layer = i;
+      NDArray in = h;
+      h = Ops.scoped(() -> model.layer(layer, in, ctx));
     }
+    NDArray last = h;
     NDArray nll;
     try (GradientCollector gc = engine().newGradientCollector()) {
-      h.setRequiresGradient(true);
-      nll = CausalLmLoss.nllSum(model.lmHead(model.finalNorm(h)), t.get(0), t.get(1));
+      last.setRequiresGradient(true);
+      nll =
+          Ops.scoped(
+              () -> CausalLmLoss.nllSum(model.lmHead(model.finalNorm(last)), t.get(0), t.get(1)));
       gc.backward(withExtra(nll.mul(scale), adapters, extra, extraScale));
     }
-    NDArray upstream = h.getGradient();
-    for (int i = layers - 1; i >= 0; i--) {
-      try (GradientCollector gc = engine().newGradientCollector()) {
-        NDArray x = inputs[i];
-        if (i > 0) {
-          x.setRequiresGradient(true);
-        }
-        NDArray y = model.layer(i, x, ctx);
-        gc.backward(y.mul(upstream).sum());
-        upstream = i > 0 ? x.getGradient() : null;
-      }
+    NDArray upstream = last.getGradient();
+    for (int i = layers - 1; i > 0; i--) {
+      int layer = i;
+      NDArray g = upstream;
+      upstream = Ops.scoped(() -> backwardLayer(model, ctx, layer, inputs[layer], g));
+    }
+    try (NDScope s = new NDScope()) {
+      backwardLayer(model, ctx, 0, inputs[0], upstream); // the embedding needs no gradient
     }
     return nll.stopGradient();
+  }
+
+  /**
+   * Recomputes one layer with recording on and backpropagates sum(output · upstream); returns the
+   * gradient of the layer input (null for the first layer, whose input is the embedding).
+   */
+  private static NDArray backwardLayer(
+      LlamaModel model, LlamaModel.LayerContext ctx, int i, NDArray x, NDArray upstream) {
+    try (GradientCollector gc = engine().newGradientCollector()) {
+      if (i > 0) {
+        x.setRequiresGradient(true);
+      }
+      NDArray y = model.layer(i, x, ctx);
+      gc.backward(y.mul(upstream).sum());
+    }
+    return i > 0 ? x.getGradient() : null;
   }
 
   private static NDArray withExtra(
