@@ -96,6 +96,7 @@ final class BenchCommand {
                 TrainOptimizer.accumulated(adapters),
                 scale,
                 new TrainOptimizer.Hyper(1e-4, 0, 1.0, null));
+            TrainOptimizer.zeroGrad(adapters);
           }
           if (s >= 0) {
             ms[s] = (System.nanoTime() - t0) / 1e6;

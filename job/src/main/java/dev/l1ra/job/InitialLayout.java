@@ -19,6 +19,20 @@ final class InitialLayout {
 
   static AdapterLayout of(RunConfig cfg, ModelConfig model) {
     LoraSettings settings = cfg.lora().settings();
+    if (cfg.usesAdaLora()) { // AdaLoRA starts every adapter at init_r and prunes from there
+      settings =
+          new LoraSettings(
+              cfg.adalora().initR(),
+              settings.alpha(),
+              settings.targetModules(),
+              false,
+              java.util.Map.of(),
+              java.util.Map.of(),
+              false,
+              settings.dropout(),
+              java.util.List.of());
+      return AdapterLayout.resolve(model, settings);
+    }
     AdapterLayout resolved = AdapterLayout.resolve(model, settings);
     RankStrategy strategy = RankStrategy.named(cfg.lora().strategy());
     if (strategy == RankStrategy.UNIFORM) {

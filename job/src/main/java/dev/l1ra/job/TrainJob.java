@@ -2,12 +2,14 @@ package dev.l1ra.job;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
+import dev.l1ra.core.config.AdaLoraSection;
 import dev.l1ra.core.config.L1raSection;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankTable;
 import dev.l1ra.core.schedule.LearningRateSchedule;
@@ -19,31 +21,34 @@ import dev.l1ra.job.report.RunReport;
 import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.SparkGradients;
 import dev.l1ra.job.spark.WorkerSpec;
+import dev.l1ra.model.adapter.AdaLoraAdapter;
+import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.PeftAdapters;
 import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.train.AdaLoraController;
 import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.Checkpoint;
 import dev.l1ra.model.train.Evaluator;
 import dev.l1ra.model.train.L1raController;
 import dev.l1ra.model.train.LossScaler;
 import dev.l1ra.model.train.RankController;
-import dev.l1ra.model.train.TrainListener;
 import dev.l1ra.model.train.TrainOptimizer;
 import dev.l1ra.model.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training run on the Spark driver: the table of contents of a run. Prepare model and data, lay
- * out the adapters, resume or start, train with executors computing gradients, then export the PEFT
- * adapter and the report.
+ * The training run on the Spark driver: the table of contents of a run. Read the data, lay out the
+ * adapters, resume or start, train with executors computing gradients, then export the PEFT
+ * adapter, charts and the report.
  */
 public final class TrainJob {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
@@ -71,7 +76,6 @@ public final class TrainJob {
     AtomicFiles.writeString(paths.config(), RunConfigs.toYaml(cfg));
     ModelConfig model = ModelConfigs.load(Path.of(cfg.model().path()));
     Precision.parse(cfg.model().precision()); // fail early on bf16
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     TrainData data = TrainData.load(spark, cfg);
     int total = totalSteps(cfg, data.size());
     AdapterLayout layout = InitialLayout.of(cfg, model);
@@ -80,6 +84,7 @@ public final class TrainJob {
         cfg.method(),
         cfg.lora().strategy(),
         RankTable.render(layout, model.baseParameters()));
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     WorkerSpec spec = workerSpec(cfg, model);
     try (NDManager driver = NDManager.newBaseManager(Device.cpu(), "PyTorch");
         TrainOptimizer opt = new TrainOptimizer(adamSettings(cfg), driver);
@@ -97,97 +102,130 @@ public final class TrainJob {
         SparkEvaluator eval =
             data.eval() == null
                 ? null
-                : new SparkEvaluator(sc, data.eval(), spec, cfg.spark().partitions());
-        MetricsCsv metrics = new MetricsCsv(paths.metrics())) {
+                : new SparkEvaluator(sc, data.eval(), spec, cfg.spark().partitions())) {
       Evaluator.Result base = eval == null ? null : eval.evaluate(null);
-      Checkpoint.State resume =
-          fresh
-              ? null
-              : Checkpoints.latest(paths.checkpoints()).map(Checkpoint::readState).orElse(null);
+      Optional<Path> ckpt = fresh ? Optional.empty() : Checkpoints.latest(paths.checkpoints());
+      Checkpoint.State resume = ckpt.map(Checkpoint::readState).orElse(null);
       AdapterSet adapters =
           resume == null
-              ? AdapterSet.create(
-                  layout,
-                  driver,
-                  AdapterInit.valueOf(cfg.lora().init().toUpperCase()),
-                  cfg.run().seed(),
-                  cfg.usesL1ra(),
-                  cfg.lora().dropout())
-              : Checkpoint.restore(
-                  Checkpoints.latest(paths.checkpoints()).orElseThrow(),
-                  resume,
-                  driver,
-                  opt.adam());
+              ? newAdapters(cfg, layout, driver)
+              : Checkpoint.restore(ckpt.get(), resume, driver, opt.adam());
       RanksCsv ranks = new RanksCsv(paths.ranks());
       ranks.start(layout, resume == null ? 0 : resume.step());
-      int total0 = total;
-      RankController controller = cfg.usesL1ra() ? l1ra(cfg, total0, List.of(ranks)) : null;
-      List<TrainListener> listeners = new ArrayList<>(List.of(metrics));
-      Trainer trainer =
-          new Trainer(
-              settings(cfg, total, paths),
-              adapters,
-              opt,
-              grads,
-              eval,
-              controller,
-              scaler(cfg),
-              listeners);
-      if (resume != null) {
-        LOG.info("resuming from step {} ({})", resume.step(), paths.checkpoints());
-        trainer.restore(resume);
+      RankController controller = controller(cfg, total, layout, ranks, driver);
+      try (MetricsCsv metrics =
+          new MetricsCsv(
+              paths.metrics(), controller == null ? List.of() : controller.statNames())) {
+        Trainer trainer =
+            new Trainer(
+                settings(cfg, total, paths),
+                adapters,
+                opt,
+                grads,
+                eval,
+                controller,
+                scaler(cfg),
+                List.of(metrics));
+        if (resume != null) {
+          LOG.info("resuming from step {} ({})", resume.step(), ckpt.get());
+          trainer.restore(
+              resume, Checkpoint.readTensors(ckpt.get(), Checkpoint.CONTROLLER, driver));
+        }
+        Trainer.Summary summary = trainer.run(resume == null ? 0 : resume.step());
+        Result r =
+            new Result(
+                paths,
+                summary,
+                base,
+                adapters.effectiveLayout(),
+                ranks.events(),
+                ranksMoved(controller));
+        export(cfg, model, adapters, paths, metrics, ranks);
+        RunReport.write(
+            paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads);
+        LOG.info(
+            "run {} done: adapter in {}, report in {}",
+            cfg.run().name(),
+            paths.adapter(),
+            paths.report());
+        adapters.close();
+        return r;
       }
-      Trainer.Summary summary = trainer.run(resume == null ? 0 : resume.step());
-      PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), modelClass(model));
-      Charts.lines(
-          paths.lossCurve(),
-          "loss: " + cfg.run().name(),
-          "step",
-          "loss",
-          List.of(
-              new Charts.Series("train", metrics.trainCurve()),
-              new Charts.Series("eval", metrics.evalCurve())));
-      ranks.charts(
-          adapters.layout(),
-          model.numLayers(),
-          paths.rankHeatmap(),
-          paths.rankEvolution(),
-          cfg.run().name());
-      Result r =
-          new Result(
-              paths,
-              summary,
-              base,
-              adapters.layout(),
-              ranks.events(),
-              controller instanceof L1raController l ? l.ranksMoved() : 0);
-      RunReport.write(paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads);
-      LOG.info(
-          "run {} done: adapter in {}, report in {}",
-          cfg.run().name(),
-          paths.adapter(),
-          paths.report());
-      adapters.close();
-      return r;
     }
   }
 
-  /** L1RA's controller: events every rank_update_ratio·T (or rank_update_steps) steps. */
-  private static L1raController l1ra(
-      RunConfig cfg, int total, List<L1raController.Listener> listeners) {
-    L1raSection l = cfg.l1ra();
-    L1raPlanner.Settings ps =
-        new L1raPlanner.Settings(
-            cfg.train().lr(),
-            l.lambda(),
-            l.pruneThreshold(),
-            l.reassign(),
-            l.excludePruned(),
-            l.budget().equals("parameters")
-                ? L1raPlanner.Budget.PARAMETERS
-                : L1raPlanner.Budget.RANK);
-    int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
-    return new L1raController(ps, l.interval(total), warmup, cfg.run().seed(), listeners);
+  /** New adapters: gated LoRA for L1RA, SVD-form for AdaLoRA, plain LoRA otherwise. */
+  private static AdapterSet newAdapters(RunConfig cfg, AdapterLayout layout, NDManager m) {
+    if (cfg.usesAdaLora()) {
+      List<Adapter> list = new ArrayList<>();
+      layout.specs().forEach(s -> list.add(AdaLoraAdapter.create(s, m, cfg.run().seed())));
+      return new AdapterSet(list, cfg.lora().dropout());
+    }
+    AdapterInit init = AdapterInit.valueOf(cfg.lora().init().toUpperCase(java.util.Locale.ROOT));
+    return AdapterSet.create(
+        layout, m, init, cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
+  }
+
+  /** The rank controller of the method (none for fixed-rank LoRA). */
+  private static RankController controller(
+      RunConfig cfg, int total, AdapterLayout layout, RanksCsv ranks, NDManager m) {
+    if (cfg.usesL1ra()) {
+      L1raSection l = cfg.l1ra();
+      L1raPlanner.Settings ps =
+          new L1raPlanner.Settings(
+              cfg.train().lr(),
+              l.lambda(),
+              l.pruneThreshold(),
+              l.reassign(),
+              l.excludePruned(),
+              l.budget().equals("parameters")
+                  ? L1raPlanner.Budget.PARAMETERS
+                  : L1raPlanner.Budget.RANK);
+      int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
+      return new L1raController(ps, l.interval(total), warmup, cfg.run().seed(), List.of(ranks));
+    }
+    if (cfg.usesAdaLora()) {
+      AdaLoraSection a = cfg.adalora();
+      AdaLoraBudget b =
+          new AdaLoraBudget(
+              layout.totalRank(),
+              a.targetR() * layout.size(),
+              a.tinit(),
+              a.tfinal(),
+              a.deltaT(),
+              total);
+      return new AdaLoraController(b, a.beta1(), a.beta2(), a.orthRegWeight(), m, List.of(ranks));
+    }
+    return null;
+  }
+
+  private static int ranksMoved(RankController c) {
+    return c instanceof L1raController l ? l.ranksMoved() : 0;
+  }
+
+  /** The PEFT adapter and the charts. */
+  private static void export(
+      RunConfig cfg,
+      ModelConfig model,
+      AdapterSet adapters,
+      RunPaths paths,
+      MetricsCsv metrics,
+      RanksCsv ranks) {
+    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), modelClass(model));
+    Charts.lines(
+        paths.lossCurve(),
+        "loss: " + cfg.run().name(),
+        "step",
+        "loss",
+        List.of(
+            new Charts.Series("train", metrics.trainCurve()),
+            new Charts.Series("eval", metrics.evalCurve())));
+    ranks.charts(
+        adapters.effectiveLayout(),
+        model.numLayers(),
+        paths.rankHeatmap(),
+        paths.rankEvolution(),
+        cfg.run().name());
   }
 
   static int totalSteps(RunConfig cfg, int samples) {

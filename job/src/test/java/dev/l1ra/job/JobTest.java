@@ -113,6 +113,35 @@ class JobTest {
   }
 
   @Test
+  void adaloraRunsOnSparkMasksToTheTargetAndExportsPlainLora() throws IOException {
+    TrainJob.Result r =
+        train(
+            "adalora",
+            List.of(
+                "method=adalora",
+                "adalora.init_r=6",
+                "adalora.target_r=4",
+                "adalora.tinit=2",
+                "adalora.tfinal=3",
+                "spark.partitions=2"),
+            true,
+            -1);
+    JsonNode cfg =
+        new ObjectMapper().readTree(r.paths().adapter().resolve("adapter_config.json").toFile());
+    assertEquals("LORA", cfg.get("peft_type").asText(), "AdaLoRA exports as LORA, never ADALORA");
+    JsonNode rep = new ObjectMapper().readTree(r.paths().report().toFile());
+    int adapters = rep.get("ranks").size();
+    assertEquals(4 * adapters, rep.get("total_rank").asInt(), "final budget = target_r x adapters");
+    assertEquals(6 * adapters, rep.get("initial_total_rank").asInt());
+    assertTrue(
+        column(r.paths().metrics(), 10).stream().allMatch(v -> Double.parseDouble(v) > 0),
+        "orthogonality term logged");
+    assertTrue(
+        column(r.paths().ranks(), 0).stream().anyMatch(s -> !s.equals("0")),
+        "masking events in ranks.csv");
+  }
+
+  @Test
   void onePartitionAndFourGiveTheSameLossCurveAndRankPlans() throws IOException {
     TrainJob.Result one = train("p1", List.of("spark.partitions=1"), true, -1);
     TrainJob.Result four =

@@ -18,7 +18,7 @@ public record RunConfig(
     L1raSection l1ra,
     AdaLoraSection adalora,
     SparkSection spark) {
-  public static final List<String> METHODS = List.of("lora", "l1ra");
+  public static final List<String> METHODS = List.of("lora", "l1ra", "adalora");
 
   public RunConfig {
     ConfigException.check(

@@ -9,9 +9,7 @@ import java.util.Map;
  * @param master Spark master: local[N] for {@code --local} runs; yarn, spark://..., k8s://... for
  *     spark-submit
  * @param partitions data-parallel workers (one training task per executor JVM/GPU)
- * @param mode sync (one Spark job per optimizer step, exact) or local-sgd (H local steps, then
- *     parameter averaging)
- * @param localSteps H for local-sgd
+ * @param mode sync: one Spark job per optimizer step (exact data parallelism); the only mode so far
  * @param deployMode client or cluster (spark-submit)
  * @param executors executors to request (defaults to partitions)
  * @param executorGpus GPUs per executor (0: CPU executors); one task per executor either way
@@ -23,7 +21,6 @@ public record SparkSection(
     String master,
     Integer partitions,
     String mode,
-    Integer localSteps,
     String deployMode,
     Integer executors,
     Integer executorGpus,
@@ -34,7 +31,6 @@ public record SparkSection(
     master = master == null ? "local[2]" : master;
     partitions = partitions == null ? 1 : partitions;
     mode = mode == null ? "sync" : mode;
-    localSteps = localSteps == null ? 4 : localSteps;
     deployMode = deployMode == null ? "client" : deployMode;
     executors = executors == null ? partitions : executors;
     executorGpus = executorGpus == null ? 0 : executorGpus;
@@ -45,8 +41,10 @@ public record SparkSection(
     conf = conf == null ? Map.of() : Map.copyOf(conf);
     ConfigException.check(partitions >= 1, "spark.partitions", partitions, "must be >= 1");
     ConfigException.check(
-        List.of("sync", "local-sgd").contains(mode), "spark.mode", mode, "use sync or local-sgd");
-    ConfigException.check(localSteps >= 1, "spark.local_steps", localSteps, "must be >= 1");
+        mode.equals("sync"),
+        "spark.mode",
+        mode,
+        "only sync is implemented (one Spark job per optimizer step); local-sgd is not available yet");
     ConfigException.check(
         List.of("client", "cluster").contains(deployMode),
         "spark.deploy_mode",
@@ -57,6 +55,6 @@ public record SparkSection(
   }
 
   public static SparkSection defaults() {
-    return new SparkSection(null, null, null, null, null, null, null, null, null, null);
+    return new SparkSection(null, null, null, null, null, null, null, null, null);
   }
 }

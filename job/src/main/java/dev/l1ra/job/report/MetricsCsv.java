@@ -20,17 +20,24 @@ import java.util.Locale;
  * on the steps where evaluation ran.
  */
 public final class MetricsCsv implements TrainListener, AutoCloseable {
-  public static final String HEADER =
-      "step,loss,eval_loss,perplexity,lr,grad_norm,tokens,tokens_per_s,seconds,skipped,gate_mean,gates_below";
+  static final String BASE_HEADER =
+      "step,loss,eval_loss,perplexity,lr,grad_norm,tokens,tokens_per_s,seconds,skipped";
 
   private final Path file;
+  private final String header;
   private BufferedWriter out;
   private StepRecord pending;
   private final List<double[]> curve = new ArrayList<>();
   private final List<double[]> evalCurve = new ArrayList<>();
 
-  public MetricsCsv(Path file) {
+  /**
+   * @param extra names of the rank controller's per-step statistics (extra columns)
+   */
+  public MetricsCsv(Path file, java.util.List<String> extra) {
     this.file = file;
+    this.header =
+        BASE_HEADER
+            + extra.stream().map(n -> "," + n).collect(java.util.stream.Collectors.joining());
   }
 
   @Override
@@ -46,7 +53,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
         }
       }
       if (kept.isEmpty()) {
-        kept.add(HEADER);
+        kept.add(header);
       }
       Files.createDirectories(file.toAbsolutePath().getParent());
       Files.write(file, kept, StandardCharsets.UTF_8);
@@ -96,7 +103,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     String row =
         String.format(
             Locale.ROOT,
-            "%d,%.6f,%s,%s,%.6g,%.6g,%d,%.1f,%.3f,%d,%s,%s",
+            "%d,%.6f,%s,%s,%.6g,%.6g,%d,%.1f,%.3f,%d%s",
             r.step(),
             r.loss(),
             eval == null ? "" : String.format(Locale.ROOT, "%.6f", eval.loss()),
@@ -107,8 +114,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
             r.tokensPerSecond(),
             r.elapsedSeconds(),
             r.skipped() ? 1 : 0,
-            r.extra() == null ? "" : String.format(Locale.ROOT, "%.5f", r.extra()[0]),
-            r.extra() == null ? "" : String.valueOf((long) r.extra()[1]));
+            extra(r.extra()));
     try {
       out.write(row);
       out.newLine();
@@ -116,6 +122,20 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file + ": " + e, e);
     }
+  }
+
+  private static String extra(double[] v) {
+    StringBuilder sb = new StringBuilder();
+    if (v != null) {
+      for (double x : v) {
+        sb.append(',')
+            .append(
+                x == Math.rint(x) && Math.abs(x) < 1e15
+                    ? String.valueOf((long) x)
+                    : String.format(Locale.ROOT, "%.6g", x));
+      }
+    }
+    return sb.toString();
   }
 
   /** (step, train loss) points so far. */

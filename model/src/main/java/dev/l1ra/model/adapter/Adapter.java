@@ -24,6 +24,11 @@ public interface Adapter extends AutoCloseable {
    */
   NDArray delta(NDArray x);
 
+  /** Ranks in use (AdaLoRA: unmasked triplets; otherwise the rank). */
+  default int effectiveRank() {
+    return spec().rank();
+  }
+
   /** Trainable leaves (fp32 master weights), in a fixed order. */
   List<TrainableParam> trainable();
 

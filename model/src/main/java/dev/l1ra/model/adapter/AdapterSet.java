@@ -76,6 +76,14 @@ public final class AdapterSet implements AutoCloseable {
     return new AdapterLayout(adapters.values().stream().map(Adapter::spec).toList());
   }
 
+  /** The ranks in use (AdaLoRA: unmasked triplets, at least 1), for reports and exports. */
+  public AdapterLayout effectiveLayout() {
+    return new AdapterLayout(
+        adapters.values().stream()
+            .map(a -> a.spec().withRank(Math.max(1, a.effectiveRank())))
+            .toList());
+  }
+
   /** All trainable leaves, in module order then A, B, (c). */
   public List<TrainableParam> trainable() {
     List<TrainableParam> out = new ArrayList<>();

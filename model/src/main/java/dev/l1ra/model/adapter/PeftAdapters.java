@@ -116,10 +116,11 @@ public final class PeftAdapters {
     SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
     List<AdapterSpec> exported = new ArrayList<>();
     Map<String, SafetensorsWriter.Tensor> tensors = new TreeMap<>();
-    for (Adapter a : adapters.all()) {
+    for (Adapter any : adapters.all()) {
+      Adapter a = any instanceof AdaLoraAdapter ada ? ada.toLora(ada.a().getManager()) : any;
       if (!(a instanceof LoraAdapter lora)) {
         throw new IllegalArgumentException(
-            "module " + a.id() + ": only LoRA adapters export to PEFT LORA");
+            "module " + a.id() + ": only LoRA and AdaLoRA adapters export to PEFT LORA");
       }
       tensors.put(PeftNames.loraA(a.id()), f32(lora.a()));
       try (NDArray fb = lora.foldedB()) {

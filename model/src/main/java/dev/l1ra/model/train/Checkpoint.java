@@ -12,6 +12,7 @@ import dev.l1ra.core.safetensors.DType;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.util.AtomicFiles;
+import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
@@ -38,13 +39,22 @@ public final class Checkpoint {
   public static final String TENSORS = "state.safetensors";
   public static final String STATE = "trainer_state.json";
 
+  /** Prefix of a rank controller's tensors in the checkpoint. */
+  public static final String CONTROLLER = "controller/";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Checkpoint() {}
 
-  /** One adapter's shape and fixed scaling. */
+  /**
+   * One adapter's variant, shape and fixed scaling.
+   *
+   * @param variant {@code lora} (gated when {@code gated}) or {@code adalora}
+   * @param mask AdaLoRA's active triplets, null for LoRA
+   */
   public record AdapterEntry(
+      String variant,
       String module,
       int rank,
       double alpha,
@@ -52,8 +62,40 @@ public final class Checkpoint {
       int out,
       boolean rslora,
       float scaling,
-      boolean gated)
-      implements java.io.Serializable {}
+      boolean gated,
+      boolean[] mask)
+      implements java.io.Serializable {
+    ModuleId id() {
+      return ModuleId.parse(module)
+          .orElseThrow(() -> new IllegalStateException("bad module " + module));
+    }
+
+    AdapterSpec spec() {
+      return new AdapterSpec(id(), rank, alpha, in, out, rslora);
+    }
+
+    /** Tensor names in {@link AdapterSet#trainable()} order. */
+    List<String> tensors() {
+      ModuleId id = id();
+      if (variant.equals("adalora")) {
+        return List.of(
+            PeftNames.loraA(id), PeftNames.loraB(id), PeftNames.PREFIX + id.hfName() + ".lora_E");
+      }
+      return gated
+          ? List.of(PeftNames.loraA(id), PeftNames.loraB(id), PeftNames.gate(id))
+          : List.of(PeftNames.loraA(id), PeftNames.loraB(id));
+    }
+
+    /** The adapter from its tensors (in {@link #tensors()} order); takes ownership. */
+    Adapter adapter(List<NDArray> t) {
+      if (variant.equals("adalora")) {
+        AdaLoraAdapter a = new AdaLoraAdapter(spec(), t.get(0), t.get(2), t.get(1));
+        a.restoreMask(mask);
+        return a;
+      }
+      return LoraAdapter.restore(spec(), scaling, t.get(0), t.get(1), gated ? t.get(2) : null);
+    }
+  }
 
   /**
    * Scalar trainer state.
@@ -73,7 +115,14 @@ public final class Checkpoint {
 
   /** Writes a checkpoint folder atomically. */
   public static void save(Path dir, AdapterSet adapters, AdamW adam, State state) {
+    save(dir, adapters, adam, state, Map.of());
+  }
+
+  /** As {@link #save}, with extra named tensors (stored under {@code controller/}). */
+  public static void save(
+      Path dir, AdapterSet adapters, AdamW adam, State state, Map<String, NDArray> extra) {
     SafetensorsWriter w = new SafetensorsWriter().metadata("format", "l1ra-checkpoint");
+    extra.forEach((k, v) -> w.put(CONTROLLER + k, f32(v)));
     for (TrainableParam p : adapters.trainable()) {
       w.put(p.name(), f32(p.array()));
       AdamW.Moments m = adam.moments(p.name());
@@ -97,18 +146,35 @@ public final class Checkpoint {
   public static List<AdapterEntry> entries(AdapterSet adapters) {
     List<AdapterEntry> out = new ArrayList<>();
     for (Adapter a : adapters.all()) {
-      LoraAdapter l = (LoraAdapter) a;
-      AdapterSpec s = l.spec();
-      out.add(
-          new AdapterEntry(
-              s.id().hfName(),
-              s.rank(),
-              s.alpha(),
-              s.in(),
-              s.out(),
-              s.rslora(),
-              l.scaling(),
-              l.gated()));
+      AdapterSpec s = a.spec();
+      if (a instanceof AdaLoraAdapter ada) {
+        out.add(
+            new AdapterEntry(
+                "adalora",
+                s.id().hfName(),
+                s.rank(),
+                s.alpha(),
+                s.in(),
+                s.out(),
+                false,
+                1f,
+                false,
+                ada.mask()));
+      } else {
+        LoraAdapter l = (LoraAdapter) a;
+        out.add(
+            new AdapterEntry(
+                "lora",
+                s.id().hfName(),
+                s.rank(),
+                s.alpha(),
+                s.in(),
+                s.out(),
+                s.rslora(),
+                l.scaling(),
+                l.gated(),
+                null));
+      }
     }
     return out;
   }
@@ -122,14 +188,11 @@ public final class Checkpoint {
     List<Adapter> list = new ArrayList<>();
     int k = 0;
     for (AdapterEntry e : entries) {
-      ModuleId id =
-          ModuleId.parse(e.module())
-              .orElseThrow(() -> new IllegalStateException("bad module " + e.module()));
-      AdapterSpec spec = new AdapterSpec(id, e.rank(), e.alpha(), e.in(), e.out(), e.rslora());
-      NDArray a = owned(manager, values.get(k++), new Shape(e.rank(), e.in()));
-      NDArray b = owned(manager, values.get(k++), new Shape(e.out(), e.rank()));
-      NDArray c = e.gated() ? owned(manager, values.get(k++), new Shape(e.rank())) : null;
-      list.add(LoraAdapter.restore(spec, e.scaling(), a, b, c));
+      List<NDArray> t = new ArrayList<>();
+      for (String name : e.tensors()) {
+        t.add(owned(manager, values.get(k++), null));
+      }
+      list.add(e.adapter(shaped(e, t)));
     }
     if (k != values.size()) {
       throw new IllegalArgumentException(
@@ -138,8 +201,22 @@ public final class Checkpoint {
     return new AdapterSet(list, dropout);
   }
 
+  /** Gives flat tensors their shapes: A [r, in], B [out, r], gate / E [r]. */
+  private static List<NDArray> shaped(AdapterEntry e, List<NDArray> flat) {
+    List<NDArray> out = new ArrayList<>();
+    out.add(flat.get(0).reshape(e.rank(), e.in()));
+    out.add(flat.get(1).reshape(e.out(), e.rank()));
+    if (flat.size() > 2) {
+      out.add(flat.get(2).reshape(e.rank()));
+    }
+    for (NDArray x : out) {
+      ai.djl.ndarray.NDScope.unregister(x);
+    }
+    return out;
+  }
+
   private static NDArray owned(NDManager m, float[] v, Shape s) {
-    NDArray x = Ops.engineOwned(m.create(v, s));
+    NDArray x = Ops.engineOwned(m.create(v, s == null ? new Shape(v.length) : s));
     ai.djl.ndarray.NDScope.unregister(x);
     return x;
   }
@@ -163,17 +240,14 @@ public final class Checkpoint {
 
   /** Rebuilds the adapters of a checkpoint on a manager, and loads the optimizer moments. */
   public static AdapterSet restore(Path dir, State state, NDManager manager, AdamW adam) {
-    List<Adapter> list = new ArrayList<>();
     try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(TENSORS))) {
+      List<Adapter> list = new ArrayList<>();
       for (AdapterEntry e : state.adapters()) {
-        ModuleId id =
-            ModuleId.parse(e.module())
-                .orElseThrow(() -> new IllegalStateException("bad module " + e.module()));
-        AdapterSpec spec = new AdapterSpec(id, e.rank(), e.alpha(), e.in(), e.out(), e.rslora());
-        NDArray a = read(f, manager, PeftNames.loraA(id));
-        NDArray b = read(f, manager, PeftNames.loraB(id));
-        NDArray c = e.gated() ? read(f, manager, PeftNames.gate(id)) : null;
-        list.add(LoraAdapter.restore(spec, e.scaling(), a, b, c));
+        List<NDArray> t = new ArrayList<>();
+        for (String name : e.tensors()) {
+          t.add(read(f, manager, name));
+        }
+        list.add(e.adapter(t));
       }
       AdapterSet set = new AdapterSet(list, state.dropout());
       for (TrainableParam p : set.trainable()) {
@@ -188,6 +262,19 @@ public final class Checkpoint {
       }
       return set;
     }
+  }
+
+  /** Extra tensors a checkpoint holds under a prefix (e.g. a rank controller's state). */
+  public static Map<String, NDArray> readTensors(Path dir, String prefix, NDManager m) {
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    try (SafetensorsFile f = SafetensorsFile.open(dir.resolve(TENSORS))) {
+      for (String n : f.names()) {
+        if (n.startsWith(prefix)) {
+          out.put(n.substring(prefix.length()), read(f, m, n));
+        }
+      }
+    }
+    return out;
   }
 
   private static NDArray read(SafetensorsFile f, NDManager m, String name) {

@@ -108,6 +108,11 @@ public final class L1raController implements RankController {
   }
 
   @Override
+  public List<String> statNames() {
+    return List.of("gate_mean", "gates_below");
+  }
+
+  @Override
   public double[] stepStats(AdapterSet adapters) {
     try (NDScope scope = new NDScope()) {
       NDList gates = new NDList();

@@ -16,6 +16,33 @@ public interface RankController {
   void afterStep(int step, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix);
 
   /**
+   * Before the optimizer update: may add data-independent gradient terms (AdaLoRA's orthogonality
+   * regulariser) to {@code grads}, which are scaled by {@code lossScale}.
+   */
+  default void beforeUpdate(
+      AdapterSet adapters, Map<String, ai.djl.ndarray.NDArray> grads, double lossScale) {}
+
+  /**
+   * After the optimizer update, with the step's gradients still available: {@code gradCoef} turns
+   * them into the clipped, unscaled gradients the optimizer used.
+   */
+  default void observe(
+      AdapterSet adapters, Map<String, ai.djl.ndarray.NDArray> grads, double gradCoef) {}
+
+  /** Tensors of the controller's state for checkpoints (e.g. importance averages). */
+  default Map<String, ai.djl.ndarray.NDArray> tensors() {
+    return Map.of();
+  }
+
+  /** Restores {@link #tensors()}. */
+  default void restoreTensors(Map<String, ai.djl.ndarray.NDArray> tensors) {}
+
+  /** Names of the {@link #stepStats} values (metrics.csv columns). */
+  default java.util.List<String> statNames() {
+    return java.util.List.of();
+  }
+
+  /**
    * Per-step statistics logged beside the loss (L1RA: mean gate and gates below the prune
    * threshold), or null.
    */

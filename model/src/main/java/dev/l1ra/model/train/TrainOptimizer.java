@@ -23,8 +23,12 @@ public final class TrainOptimizer implements AutoCloseable {
   /** Learning rates and decay of this step. */
   public record Hyper(double matrixLr, double weightDecay, double maxGradNorm, GateRule gates) {}
 
-  /** What a step did. */
-  public record Outcome(double gradNorm, boolean skipped) {}
+  /**
+   * What a step did.
+   *
+   * @param gradCoef what the raw gradients were multiplied by (unscale and clip)
+   */
+  public record Outcome(double gradNorm, boolean skipped, double gradCoef) {}
 
   private final AdamW adam;
 
@@ -45,8 +49,7 @@ public final class TrainOptimizer implements AutoCloseable {
     List<TrainableParam> params = adapters.trainable();
     double norm = globalNorm(params, grads) / lossScale;
     if (!Double.isFinite(norm)) {
-      zero(params);
-      return new Outcome(norm, true);
+      return new Outcome(norm, true, 0);
     }
     double coef = 1.0 / lossScale;
     if (hp.maxGradNorm() > 0 && norm > hp.maxGradNorm()) {
@@ -59,8 +62,7 @@ public final class TrainOptimizer implements AutoCloseable {
         gateRule(p.array(), hp.gates());
       }
     }
-    zero(params);
-    return new Outcome(norm, false);
+    return new Outcome(norm, false, coef);
   }
 
   /** Gradients currently accumulated in the parameters' .grad, keyed by name. */
@@ -109,8 +111,9 @@ public final class TrainOptimizer implements AutoCloseable {
     return sum == null ? 0 : Math.sqrt(sum.getFloat());
   }
 
-  private static void zero(List<TrainableParam> params) {
-    params.forEach(p -> Ops.zeroGrad(p.array()));
+  /** Clears the accumulated gradients (after the update and the controller have used them). */
+  public static void zeroGrad(AdapterSet adapters) {
+    adapters.trainable().forEach(p -> Ops.zeroGrad(p.array()));
   }
 
   @Override

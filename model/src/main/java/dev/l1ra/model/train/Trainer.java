@@ -91,6 +91,19 @@ public final class Trainer {
   }
 
   /**
+   * Restores the state of a checkpoint (adapters and moments are restored by the caller).
+   *
+   * @param controllerTensors the rank controller's tensors ({@link Checkpoint#readTensors})
+   */
+  public void restore(
+      Checkpoint.State s, java.util.Map<String, ai.djl.ndarray.NDArray> controllerTensors) {
+    if (controller != null) {
+      controller.restoreTensors(controllerTensors);
+    }
+    restore(s);
+  }
+
+  /**
    * Restores the scalar state of a checkpoint (adapters and moments are restored by the caller).
    */
   public void restore(Checkpoint.State s) {
@@ -134,7 +147,14 @@ public final class Trainer {
     try (NDScope scope = new NDScope()) {
       GradientSource.StepGradients g =
           source.compute(step, order.batch(step), adapters, scaler.scale(), stepSeed(step));
+      if (controller != null) {
+        controller.beforeUpdate(adapters, g.grads(), scaler.scale());
+      }
       TrainOptimizer.Outcome o = optimizer.step(adapters, g.grads(), scaler.scale(), hyper(lr));
+      if (controller != null && !o.skipped()) {
+        controller.observe(adapters, g.grads(), o.gradCoef());
+      }
+      TrainOptimizer.zeroGrad(adapters);
       boolean ok = !o.skipped() && Double.isFinite(g.nllSum());
       handleBadStep(step, ok, o, g);
       scaler = scaler.next(!o.skipped());
@@ -255,7 +275,12 @@ public final class Trainer {
       return null;
     }
     Path dir = settings.checkpointDir().resolve(String.format("step-%06d", next));
-    Checkpoint.save(dir, adapters, optimizer.adam(), state(next));
+    Checkpoint.save(
+        dir,
+        adapters,
+        optimizer.adam(),
+        state(next),
+        controller == null ? java.util.Map.of() : controller.tensors());
     listeners.forEach(l -> l.onCheckpoint(next, dir));
     pruneCheckpoints();
     return dir;

@@ -1,0 +1,73 @@
+package dev.l1ra.core.plan;
+
+import java.util.Arrays;
+
+/**
+ * AdaLoRA's budget schedule and masking rule as pure functions (PEFT {@code RankAllocator}: {@code
+ * budget_schedule}, {@code mask_to_budget}; shared/notes §1.2).
+ *
+ * @param initBudget Σ init_r over all adapters
+ * @param targetBudget target_r × number of adapters
+ * @param tinit steps at the full budget before pruning starts
+ * @param tfinal final steps at the frozen allocation
+ * @param deltaT steps between masking events in the middle phase
+ * @param totalSteps total optimizer steps
+ */
+public record AdaLoraBudget(
+    int initBudget, int targetBudget, int tinit, int tfinal, int deltaT, int totalSteps)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public AdaLoraBudget {
+    if (targetBudget > initBudget || targetBudget < 1) {
+      throw new IllegalArgumentException(
+          "adalora target budget "
+              + targetBudget
+              + " must be in [1, init budget "
+              + initBudget
+              + "]");
+    }
+    if (!(tinit < totalSteps - tfinal)) {
+      throw new IllegalArgumentException(
+          "adalora needs tinit < total_step - tfinal, got tinit "
+              + tinit
+              + ", total "
+              + totalSteps
+              + ", tfinal "
+              + tfinal);
+    }
+    if (deltaT < 1) {
+      throw new IllegalArgumentException("adalora delta_t must be >= 1, got " + deltaT);
+    }
+  }
+
+  /** Budget at a step and whether to mask: PEFT's cubic schedule. */
+  public record Step(int budget, boolean mask) {}
+
+  public Step at(int step) {
+    if (step <= tinit) {
+      return new Step(initBudget, false);
+    }
+    if (step > totalSteps - tfinal) {
+      return new Step(targetBudget, true);
+    }
+    double mul = 1 - (double) (step - tinit) / (totalSteps - tfinal - tinit);
+    int budget = (int) ((initBudget - targetBudget) * mul * mul * mul + targetBudget);
+    return new Step(budget, step % deltaT == 0);
+  }
+
+  /**
+   * PEFT's masking threshold: the k-th smallest triplet score with k = initBudget − budget
+   * (torch.kthvalue); triplets with score ≤ threshold are masked. Ties at the threshold are all
+   * masked, as in PEFT. Returns −∞ when nothing is to be masked.
+   */
+  public double threshold(double[] scores, int budget) {
+    int k = initBudget - budget;
+    if (k <= 0) {
+      return Double.NEGATIVE_INFINITY;
+    }
+    double[] s = scores.clone();
+    Arrays.sort(s);
+    return s[Math.min(k, s.length) - 1];
+  }
+}
