@@ -22,6 +22,8 @@ import java.util.Map;
  * @param evalFraction share of ids (by hash) in the eval split
  * @param testFraction share of ids in the test split (0 for none)
  * @param outputPartitions Parquet files per split; also the packing buckets
+ * @param fraction keep this share of the input, chosen by a hash of the id (deterministic; e.g.
+ *     0.02 for the reference's 2% of OpenOrca)
  */
 public record PrepConfig(
     String input,
@@ -38,6 +40,7 @@ public record PrepConfig(
     Double testFraction,
     String splitSalt,
     Integer outputPartitions,
+    Double fraction,
     String out)
     implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -98,6 +101,9 @@ public record PrepConfig(
         "eval + test fractions must be in [0, 1)");
     splitSalt = splitSalt == null ? "l1ra" : splitSalt;
     outputPartitions = outputPartitions == null ? 4 : outputPartitions;
+    fraction = fraction == null ? 1.0 : fraction;
+    ConfigException.check(
+        fraction > 0 && fraction <= 1, "prep.fraction", fraction, "must be in (0, 1]");
     ConfigException.check(
         outputPartitions >= 1, "prep.output_partitions", outputPartitions, "must be >= 1");
   }

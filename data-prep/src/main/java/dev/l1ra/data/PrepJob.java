@@ -37,7 +37,8 @@ public final class PrepJob {
     LongAccumulator rows = sc.sc().longAccumulator("prep rows");
     LongAccumulator tokens = sc.sc().longAccumulator("prep tokens");
     try (Progress progress = Progress.start(rows, tokens)) {
-      JavaRDD<RawRow> raw = InputReader.read(spark, cfg).persist(StorageLevel.MEMORY_AND_DISK());
+      JavaRDD<RawRow> raw =
+          subset(InputReader.read(spark, cfg), cfg).persist(StorageLevel.MEMORY_AND_DISK());
       JavaRDD<RawRow> checked = dedupe(raw).persist(StorageLevel.MEMORY_AND_DISK());
       JavaRDD<Tokenization.Outcome> outcomes =
           tokenize(checked.filter(RawRow::ok), cfg, template, rows, tokens)
@@ -134,6 +135,18 @@ public final class PrepJob {
             return out.iterator();
           }
         });
+  }
+
+  /**
+   * The configured share of rows, by a hash of the id (rows without an id stay, to be rejected).
+   */
+  static JavaRDD<RawRow> subset(JavaRDD<RawRow> rows, PrepConfig cfg) {
+    if (cfg.fraction() >= 1) {
+      return rows;
+    }
+    double f = cfg.fraction();
+    String salt = "subset:" + cfg.splitSalt();
+    return rows.filter(r -> r.id() == null || Hashes.unit(salt, r.id()) < f);
   }
 
   /** train / eval / test by a hash of the id: stable across runs and partition counts. */

@@ -33,6 +33,7 @@ public final class PrepMain {
           "test-fraction",
           "split-salt",
           "output-partitions",
+          "fraction",
           "out",
           "column",
           "master");

@@ -56,6 +56,7 @@ class PrepJobTest {
         0.0,
         null,
         2,
+        null,
         out.toString());
   }
 

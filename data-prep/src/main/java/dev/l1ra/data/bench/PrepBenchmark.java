@@ -65,6 +65,7 @@ public final class PrepBenchmark {
             0.0,
             null,
             2 * cores,
+            null,
             out.toString());
     long t0 = System.nanoTime();
     PrepResult r = PrepJob.run(spark, cfg);
