@@ -89,7 +89,7 @@ final class BenchCommand {
                     model,
                     adapters,
                     micro,
-                    new GradientStep.Options(micro.get(0).learned(), scale, s, recompute, null))
+                    new GradientStep.Options(micro.get(0).learned(), scale, s, recompute))
                 .getFloat();
             opt.step(
                 adapters,

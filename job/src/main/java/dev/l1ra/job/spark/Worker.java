@@ -92,8 +92,7 @@ final class Worker {
                       model,
                       adapters,
                       micro,
-                      new GradientStep.Options(
-                          in.normalizer(), in.lossScale(), seed, recompute, null))
+                      new GradientStep.Options(in.normalizer(), in.lossScale(), seed, recompute))
                   .getFloat();
       List<TrainableParam> params = adapters.trainable();
       float[][] grads = new float[params.size()][];

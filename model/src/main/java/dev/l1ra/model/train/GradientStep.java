@@ -42,17 +42,8 @@ public final class GradientStep {
    * @param lossScale multiplies the loss before backward (fp16 loss scaling; 1 otherwise)
    * @param seed the step's seed on this worker (dropout masks)
    * @param recompute layer-wise activation recomputation
-   * @param extraLoss optional regulariser added to the loss once per micro-batch (divided by the
-   *     number of micro-batches), or null
    */
-  public record Options(
-      double normalizer, double lossScale, long seed, boolean recompute, Regularizer extraLoss) {}
-
-  /** A term added to the training loss, e.g. AdaLoRA's orthogonality regulariser. */
-  public interface Regularizer {
-    /** A scalar in the autograd graph of the adapter parameters. */
-    NDArray loss(AdapterSet adapters);
-  }
+  public record Options(double normalizer, double lossScale, long seed, boolean recompute) {}
 
   /**
    * Runs all micro-batches.
@@ -70,45 +61,35 @@ public final class GradientStep {
         NDList t = b.targets(scope);
         Batch batch = b.toDevice(scope);
         double scale = o.lossScale() / o.normalizer();
-        double extraScale = o.lossScale() / micro.size();
         NDArray nll =
             o.recompute()
-                ? recomputed(model, adapters, batch, t, scale, seed, o.extraLoss(), extraScale)
-                : plain(model, adapters, batch, t, scale, seed, o.extraLoss(), extraScale);
+                ? recomputed(model, adapters, batch, t, scale, seed)
+                : backward(
+                    () ->
+                        CausalLmLoss.nllSum(
+                            model.logits(batch, adapters, true, seed), t.get(0), t.get(1)),
+                    scale);
         total.addi(nll);
       }
     }
     return total;
   }
 
-  /** Ordinary backward through the whole graph; returns the detached NLL sum. */
-  private static NDArray plain(
-      LlamaModel model,
-      AdapterSet adapters,
-      Batch batch,
-      NDList t,
-      double scale,
-      long seed,
-      Regularizer extra,
-      double extraScale) {
+  /**
+   * Computes the NLL sum with recording on (its intermediates freed as soon as it is done) and
+   * backpropagates it times {@code scale}; returns the detached sum.
+   */
+  private static NDArray backward(java.util.function.Supplier<NDArray> nllSum, double scale) {
     try (GradientCollector gc = engine().newGradientCollector()) {
-      NDArray nll =
-          CausalLmLoss.nllSum(model.logits(batch, adapters, true, seed), t.get(0), t.get(1));
-      gc.backward(withExtra(nll.mul(scale), adapters, extra, extraScale));
+      NDArray nll = Ops.scoped(nllSum);
+      gc.backward(nll.mul(scale));
       return nll.stopGradient();
     }
   }
 
   /** Layer-wise recomputation: see the class comment. */
   private static NDArray recomputed(
-      LlamaModel model,
-      AdapterSet adapters,
-      Batch batch,
-      NDList t,
-      double scale,
-      long seed,
-      Regularizer extra,
-      double extraScale) {
+      LlamaModel model, AdapterSet adapters, Batch batch, NDList t, double scale, long seed) {
     LlamaModel.LayerContext ctx = model.context(batch, adapters, true, seed);
     int layers = model.config().numLayers();
     NDArray[] inputs = new NDArray[layers];
@@ -120,14 +101,11 @@ public final class GradientStep {
       h = Ops.scoped(() -> model.layer(layer, in, ctx));
     }
     NDArray last = h;
-    NDArray nll;
-    try (GradientCollector gc = engine().newGradientCollector()) {
-      last.setRequiresGradient(true);
-      nll =
-          Ops.scoped(
-              () -> CausalLmLoss.nllSum(model.lmHead(model.finalNorm(last)), t.get(0), t.get(1)));
-      gc.backward(withExtra(nll.mul(scale), adapters, extra, extraScale));
-    }
+    last.setRequiresGradient(true);
+    NDArray nll =
+        backward(
+            () -> CausalLmLoss.nllSum(model.lmHead(model.finalNorm(last)), t.get(0), t.get(1)),
+            scale);
     NDArray upstream = last.getGradient();
     for (int i = layers - 1; i > 0; i--) {
       int layer = i;
@@ -137,7 +115,7 @@ public final class GradientStep {
     try (NDScope s = new NDScope()) {
       backwardLayer(model, ctx, 0, inputs[0], upstream); // the embedding needs no gradient
     }
-    return nll.stopGradient();
+    return nll;
   }
 
   /**
@@ -154,11 +132,6 @@ public final class GradientStep {
       gc.backward(y.mul(upstream).sum());
     }
     return i > 0 ? x.getGradient() : null;
-  }
-
-  private static NDArray withExtra(
-      NDArray loss, AdapterSet adapters, Regularizer extra, double extraScale) {
-    return extra == null ? loss : loss.add(extra.loss(adapters).mul(extraScale));
   }
 
   private static Engine engine() {

@@ -14,21 +14,14 @@ public final class LocalGradients implements GradientSource {
   private final List<Sample> samples;
   private final int microBatch;
   private final int padId;
-  private final GradientStep.Regularizer regularizer;
   private final boolean recompute;
 
   public LocalGradients(
-      LlamaModel model,
-      List<Sample> samples,
-      int microBatch,
-      int padId,
-      GradientStep.Regularizer regularizer,
-      boolean recompute) {
+      LlamaModel model, List<Sample> samples, int microBatch, int padId, boolean recompute) {
     this.model = model;
     this.samples = samples;
     this.microBatch = microBatch;
     this.padId = padId;
-    this.regularizer = regularizer;
     this.recompute = recompute;
   }
 
@@ -49,8 +42,7 @@ public final class LocalGradients implements GradientSource {
             model,
             adapters,
             micro,
-            new GradientStep.Options(
-                Math.max(1, learned), lossScale, seed, recompute, regularizer));
+            new GradientStep.Options(Math.max(1, learned), lossScale, seed, recompute));
     return new StepGradients(TrainOptimizer.accumulated(adapters), nll.getFloat(), learned, input);
   }
 

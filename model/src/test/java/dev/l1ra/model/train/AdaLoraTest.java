@@ -103,7 +103,7 @@ class AdaLoraTest {
               s,
               set,
               opt,
-              new LocalGradients(m, DATA, 4, 0, null, false),
+              new LocalGradients(m, DATA, 4, 0, false),
               null,
               c,
               LossScaler.disabled(),

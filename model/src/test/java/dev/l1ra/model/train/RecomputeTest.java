@@ -34,11 +34,7 @@ class RecomputeTest {
       List<HostBatch> micro = LocalGradients.microBatches(DATA, 3, 0);
       loss[0] =
           GradientStep.accumulate(
-                  m.manager(),
-                  m,
-                  set,
-                  micro,
-                  new GradientStep.Options(learned, 1.0, 99, recompute, null))
+                  m.manager(), m, set, micro, new GradientStep.Options(learned, 1.0, 99, recompute))
               .getFloat();
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());

@@ -74,7 +74,7 @@ class TrainerTest {
     Map<String, float[]> out = new java.util.LinkedHashMap<>();
     try (NDScope s = new NDScope()) {
       GradientStep.accumulate(
-          m.manager(), m, set, micro, new GradientStep.Options(learned, 1.0, 5, false, null));
+          m.manager(), m, set, micro, new GradientStep.Options(learned, 1.0, 5, false));
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());
         dev.l1ra.model.engine.Ops.zeroGrad(p.array());
@@ -133,7 +133,7 @@ class TrainerTest {
               s,
               set,
               opt,
-              new LocalGradients(m, DATA, 4, 0, null, false),
+              new LocalGradients(m, DATA, 4, 0, false),
               null,
               withL1ra ? l1ra() : null,
               p == Precision.FP16 ? LossScaler.dynamic(1024) : LossScaler.disabled(),
