@@ -6,8 +6,9 @@ import java.nio.file.Paths;
 import java.util.List;
 
 /**
- * Locates the read-only reference fixtures ({@code ../shared/fixtures} beside the project, or the
- * {@code l1ra.fixtures} system property that the build sets).
+ * Locates the read-only reference fixtures: the {@code l1ra.fixtures} system property that the build
+ * sets (the verbatim copy in {@code testdata/fixtures}), else {@code testdata/fixtures} or {@code
+ * ../shared/fixtures} found from the working directory upwards.
  */
 public final class Fixtures {
   /** The three tiny model folders. */
@@ -24,14 +25,16 @@ public final class Fixtures {
       return Paths.get(prop);
     }
     for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path cand = p.resolve("../shared/fixtures").normalize();
-      if (Files.isDirectory(cand.resolve("tiny-llama3"))) {
-        return cand;
+      for (String rel : List.of("testdata/fixtures", "../shared/fixtures")) {
+        Path cand = p.resolve(rel).normalize();
+        if (Files.isDirectory(cand.resolve("tiny-llama3"))) {
+          return cand;
+        }
       }
     }
     throw new IllegalStateException(
-        "reference fixtures not found: expected ../shared/fixtures beside the project or"
-            + " -Dl1ra.fixtures=DIR");
+        "reference fixtures not found: expected testdata/fixtures in the project (a copy of"
+            + " ../shared/fixtures) or -Dl1ra.fixtures=DIR");
   }
 
   public static Path model(String name) {
