@@ -6,9 +6,9 @@ import java.nio.file.Paths;
 import java.util.List;
 
 /**
- * Locates the read-only reference fixtures: the {@code l1ra.fixtures} system property that the build
- * sets (the verbatim copy in {@code testdata/fixtures}), else {@code testdata/fixtures} or {@code
- * ../shared/fixtures} found from the working directory upwards.
+ * Locates the read-only reference fixtures: the {@code l1ra.fixtures} system property that the
+ * build sets (the verbatim copy in {@code testdata/fixtures}), else {@code testdata/fixtures} or
+ * {@code ../shared/fixtures} found from the working directory upwards.
  */
 public final class Fixtures {
   /** The three tiny model folders. */
