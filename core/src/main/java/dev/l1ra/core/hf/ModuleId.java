@@ -7,7 +7,10 @@ import java.util.regex.Pattern;
  * One adaptable linear module: a layer index and a projection kind. Its Hugging Face name is {@code
  * model.layers.{layer}.{self_attn|mlp}.{kind}}.
  */
-public record ModuleId(int layer, LinearKind kind) implements Comparable<ModuleId> {
+public record ModuleId(int layer, LinearKind kind)
+    implements Comparable<ModuleId>, java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   private static final Pattern HF =
       Pattern.compile("(?:.*\\.)?layers\\.(\\d+)\\.(self_attn|mlp)\\.([a-z_]+)");
 

@@ -15,8 +15,34 @@ public record GateSnapshot(ModuleId id, double[] gates, int rankCost, int maxRan
   private static final long serialVersionUID = 1L;
 
   public GateSnapshot {
+    if (id == null) {
+      throw new IllegalArgumentException("gate snapshot needs a module id, got null");
+    }
     if (gates.length == 0) {
-      throw new IllegalArgumentException("adapter " + id + " has no ranks");
+      throw new IllegalArgumentException("adapter " + id.hfName() + " has no ranks");
+    }
+    for (int j = 0; j < gates.length; j++) {
+      if (Double.isNaN(gates[j])) {
+        throw new IllegalArgumentException(
+            "adapter "
+                + id.hfName()
+                + ": gate "
+                + j
+                + " is NaN (the run diverged before this event)");
+      }
+    }
+    if (rankCost < 1) {
+      throw new IllegalArgumentException(
+          "adapter " + id.hfName() + ": rankCost must be >= 1, got " + rankCost);
+    }
+    if (maxRank < gates.length) {
+      throw new IllegalArgumentException(
+          "adapter "
+              + id.hfName()
+              + ": maxRank "
+              + maxRank
+              + " is below its current rank "
+              + gates.length);
     }
     gates = gates.clone();
   }

@@ -1,6 +1,7 @@
 package dev.l1ra.core.plan;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -11,9 +12,11 @@ import java.util.List;
  * their smallest gate before pruning (largest first), skipping adapters pruned in this event.
  * Deterministic: inputs are ordered by module, ties broken by module order.
  *
- * <p>Beyond the reference: when every adapter was pruned (nobody may receive), the freed ranks go
- * round-robin to all adapters in the same order instead of vanishing; adapters at their maximum
- * rank receive nothing; and a parameter budget (conserve Σ r·(d_in+d_out)) is available.
+ * <p>Beyond the reference: when the adapters allowed to receive are none or all at their maximum
+ * rank, the rest of the freed ranks go round-robin to every adapter in the same order (the plan
+ * says {@code fallback}) instead of vanishing; ranks that fit nowhere are an error, never lost; an
+ * adapter whose gates are all dead keeps its largest gate; and a parameter budget (conserve Σ
+ * r·(d_in+d_out)) is available.
  */
 public final class L1raPlanner {
 
@@ -51,16 +54,14 @@ public final class L1raPlanner {
   private L1raPlanner() {}
 
   public static RankPlan plan(List<GateSnapshot> snapshots, Settings s) {
-    List<GateSnapshot> in = new ArrayList<>(snapshots);
-    in.sort(Comparator.comparing(GateSnapshot::id));
-    double t = s.threshold();
+    List<GateSnapshot> in = sortedUnique(snapshots);
     int n = in.size();
     int[][] keep = new int[n][];
     boolean[] pruned = new boolean[n];
     int freed = 0;
     long freedParams = 0;
     for (int i = 0; i < n; i++) {
-      keep[i] = survivors(in.get(i).gates(), t);
+      keep[i] = survivors(in.get(i).gates(), s.threshold());
       int p = in.get(i).rank() - keep[i].length;
       pruned[i] = p > 0;
       freed += p;
@@ -69,18 +70,28 @@ public final class L1raPlanner {
     int[] added = new int[n];
     boolean fallback = false;
     long unused = 0;
-    int reassigned = 0;
     if (s.reassign() && freed > 0) {
       List<Integer> order = receivers(in, pruned, keep, s.excludePruned());
-      if (order.isEmpty()) {
-        fallback = true;
-        order = receivers(in, new boolean[n], keep, false);
-      }
       if (s.budget() == Budget.RANK) {
-        reassigned = roundRobinRanks(order, in, keep, added, freed);
+        int given = roundRobinRanks(order, in, keep, added, freed);
+        if (given < freed) {
+          // the allowed receivers are empty or full: the pruned adapters take ranks back
+          fallback = true;
+          given +=
+              roundRobinRanks(receivers(in, pruned, keep, false), in, keep, added, freed - given);
+        }
+        if (given < freed) {
+          throw new IllegalStateException(
+              (freed - given)
+                  + " freed rank(s) fit nowhere: every adapter is at its maximum rank; lower the"
+                  + " budget or raise the maximum");
+        }
       } else {
+        fallback = order.isEmpty();
+        if (fallback) {
+          order = receivers(in, pruned, keep, false);
+        }
         unused = roundRobinParameters(order, in, keep, added, freedParams);
-        reassigned = java.util.Arrays.stream(added).sum();
       }
     }
     List<RankPlan.Change> changes = new ArrayList<>(n);
@@ -88,12 +99,25 @@ public final class L1raPlanner {
       GateSnapshot g = in.get(i);
       changes.add(new RankPlan.Change(g.id(), g.rank(), keep[i], added[i], g.min(), g.mean()));
     }
-    return new RankPlan(changes, freed, reassigned, fallback, unused);
+    return new RankPlan(changes, freed, Arrays.stream(added).sum(), fallback, unused);
+  }
+
+  /** Snapshots in module order; two snapshots of one module are an error naming it. */
+  private static List<GateSnapshot> sortedUnique(List<GateSnapshot> snapshots) {
+    List<GateSnapshot> in = new ArrayList<>(snapshots);
+    in.sort(Comparator.comparing(GateSnapshot::id));
+    for (int i = 1; i < in.size(); i++) {
+      if (in.get(i).id().equals(in.get(i - 1).id())) {
+        throw new IllegalArgumentException(
+            "two gate snapshots for " + in.get(i).id().hfName() + ": one per adapter expected");
+      }
+    }
+    return in;
   }
 
   /**
-   * Indices with c ≥ t. When every gate is below t the reference drops the last index from the
-   * prune set, so the last rank survives.
+   * Indices with c ≥ t. When every gate is below t the largest gate survives (ties: the last index,
+   * which is the reference's choice of dropping the last index from the prune set).
    */
   static int[] survivors(double[] c, double t) {
     List<Integer> k = new ArrayList<>();
@@ -103,7 +127,11 @@ public final class L1raPlanner {
       }
     }
     if (k.isEmpty()) {
-      return new int[] {c.length - 1};
+      int best = c.length - 1;
+      for (int j = c.length - 2; j >= 0; j--) {
+        best = c[j] > c[best] ? j : best;
+      }
+      return new int[] {best};
     }
     return k.stream().mapToInt(Integer::intValue).toArray();
   }
@@ -122,7 +150,10 @@ public final class L1raPlanner {
     return order;
   }
 
-  /** One rank per visit, cycling through {@code order}; adapters at their maximum are skipped. */
+  /**
+   * One rank per visit, cycling through {@code order}; adapters at their maximum are skipped.
+   * Returns how many ranks were placed (fewer than {@code freed} when all are full).
+   */
   private static int roundRobinRanks(
       List<Integer> order, List<GateSnapshot> in, int[][] keep, int[] added, int freed) {
     int given = 0;
@@ -136,12 +167,6 @@ public final class L1raPlanner {
       } else {
         idle++;
       }
-    }
-    if (given < freed) {
-      throw new IllegalStateException(
-          freed
-              - given
-              + " freed rank(s) fit nowhere: every adapter is at its maximum rank; lower the budget or raise the maximum");
     }
     return given;
   }

@@ -9,21 +9,16 @@ import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModuleId;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
- * Behaviour the planner issue asks for that the current classes do not have yet. Each test is
- * disabled with the one-line change it needs in a file outside this branch's remit; enable it with
- * that change.
+ * Planner behaviour beyond the reference's happy path: the one-rank floor keeps the largest gate,
+ * full receivers spill over to the pruned adapters, bad snapshots are named, plans serialize.
  */
-class L1raPlannerGapsTest {
+class L1raPlannerEdgeTest {
   static final L1raPlanner.Settings S = L1raPlannerSpecTest.RANK;
 
   @Test
-  @Disabled(
-      "issue rule: the >=1 floor keeps the largest gate; L1raPlanner.survivors keeps the last index"
-          + " (the reference's 'drop the last index of P'). Same result when the dead gates tie.")
   void floorKeepsTheLargestGate() {
     RankPlan p =
         L1raPlanner.plan(List.of(L1raPlannerSpecTest.g(0, LinearKind.Q, 1e-6, 1.4e-6, 0)), S);
@@ -31,9 +26,6 @@ class L1raPlannerGapsTest {
   }
 
   @Test
-  @Disabled(
-      "L1raPlanner.roundRobinRanks throws when the non-pruned receivers fill up before the freed"
-          + " ranks are placed; it should continue with the pruned adapters (fallback) instead")
   void cappedReceiversSpillOverToPrunedAdaptersInsteadOfFailing() {
     GateSnapshot nearlyFull =
         new GateSnapshot(new ModuleId(0, LinearKind.Q), new double[] {0.9, 0.9}, 10, 3);
@@ -45,7 +37,6 @@ class L1raPlannerGapsTest {
   }
 
   @Test
-  @Disabled("L1raPlanner.plan accepts two snapshots of one module; it should name the module")
   void duplicateModulesAreRejected() {
     GateSnapshot q = L1raPlannerSpecTest.g(0, LinearKind.Q, 0, 0.9);
     IllegalArgumentException e =
@@ -54,9 +45,6 @@ class L1raPlannerGapsTest {
   }
 
   @Test
-  @Disabled(
-      "GateSnapshot's compact constructor checks only the gate count: null id, NaN gates,"
-          + " rankCost <= 0 and maxRank < rank pass and fail later with misleading messages")
   void snapshotsValidateEveryField() {
     ModuleId q = new ModuleId(0, LinearKind.Q);
     assertThrows(
@@ -71,9 +59,6 @@ class L1raPlannerGapsTest {
   }
 
   @Test
-  @Disabled(
-      "ModuleId is not java.io.Serializable, so every 'Serializable' record holding one (RankPlan,"
-          + " GateSnapshot, ParaCompressor/AdaLoraMasking results) fails Java serialization")
   void recordsHoldingModuleIdsSurviveJavaSerialization() throws Exception {
     RankPlan p = L1raPlanner.plan(L1raPlannerSpecTest.example(), S);
     assertEquals(
