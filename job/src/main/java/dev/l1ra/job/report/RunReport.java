@@ -71,6 +71,15 @@ public final class RunReport {
     n.put("train_seconds", r.summary().seconds());
     n.put("spark_gradient_seconds", grads.sparkSeconds());
     n.put("task_compute_seconds", grads.computeSeconds());
+    if (grads.steps() > 0) {
+      // where a step's time goes: the slowest task's forward/backward, Spark's scheduling,
+      // broadcast and aggregation around it, and the driver's optimizer, evals and checkpoints
+      ObjectNode split = n.putObject("per_step_ms");
+      double k = 1000.0 / grads.steps();
+      split.put("task_compute", grads.computeSeconds() * k);
+      split.put("spark_overhead", (grads.sparkSeconds() - grads.computeSeconds()) * k);
+      split.put("driver", (r.summary().seconds() - grads.sparkSeconds()) * k);
+    }
     n.put("peak_resident_bytes", peakResidentBytes());
     n.put("spark_partitions", cfg.spark().partitions());
     try {

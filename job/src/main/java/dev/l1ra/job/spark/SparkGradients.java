@@ -39,6 +39,7 @@ public final class SparkGradients implements GradientSource {
   private EpochShards epoch;
   private double sparkSeconds;
   private double computeSeconds;
+  private int steps;
 
   /**
    * @param samples training samples in their global order (sorted by id)
@@ -108,6 +109,7 @@ public final class SparkGradients implements GradientSource {
     bc.destroy();
     sparkSeconds += (System.nanoTime() - t0) / 1e9;
     computeSeconds += sum.computeSeconds();
+    steps++;
     return new StepGradients(toArrays(adapters, sum), sum.nllSum(), sum.learned(), sum.input());
   }
 
@@ -144,6 +146,11 @@ public final class SparkGradients implements GradientSource {
   /** Wall seconds of the gradient Spark jobs so far (compute included). */
   public double sparkSeconds() {
     return sparkSeconds;
+  }
+
+  /** Gradient Spark jobs run by this process (steps of a resumed run before it are not counted). */
+  public int steps() {
+    return steps;
   }
 
   /** Seconds of forward/backward on the slowest task of each step, summed over steps. */

@@ -2,12 +2,9 @@ package dev.l1ra.model.fused;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
-import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.AttentionMask;
@@ -54,6 +51,15 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   /** The archive this kernel loads. */
   public static final TorchScriptArchive ARCHIVE = TorchScriptArchive.module(CLASS_NAME, SOURCE);
 
+  /** The MLP activation: forward(gate, up) = silu(gate)·up with the engine's native SiLU. */
+  static final TorchScriptArchive SWIGLU_ARCHIVE =
+      TorchScriptArchive.module(
+          "__torch__.l1ra.SiluMul",
+          String.join(
+              "\n",
+              "def forward(self, gate: Tensor, up: Tensor) -> Tensor:",
+              "    return torch.mul(torch.silu(gate), up)"));
+
   /** How grouped-query heads (KV < H) reach the kernel. */
   public enum GroupedHeads {
     /**
@@ -78,18 +84,15 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   }
 
   private final GroupedHeads groupedHeads;
-  private final Model model;
-  private final Block block;
-  private final ParameterStore store;
-  private final Path archive;
+  private final TorchScriptModule sdpa;
+  private final TorchScriptModule swiglu;
   private final AtomicReference<MaskForm> lastMask = new AtomicReference<>();
 
-  private FusedAttention(Model model, Path archive, GroupedHeads groupedHeads) {
+  private FusedAttention(
+      TorchScriptModule sdpa, TorchScriptModule swiglu, GroupedHeads groupedHeads) {
     this.groupedHeads = groupedHeads;
-    this.model = model;
-    this.block = model.getBlock();
-    this.store = new ParameterStore(model.getNDManager(), false);
-    this.archive = archive;
+    this.sdpa = sdpa;
+    this.swiglu = swiglu;
   }
 
   /**
@@ -106,17 +109,19 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
    * @throws IllegalStateException naming the cause when the module does not load or disagrees
    */
   public static FusedAttention load(Device device, Path cacheDir, GroupedHeads groupedHeads) {
-    Model model = null;
+    TorchScriptModule sdpa = null;
+    TorchScriptModule swiglu = null;
     try {
-      Path file = ARCHIVE.writeTo(cacheDir);
-      model = Model.newInstance("l1ra-sdpa", device, EngineInfo.ENGINE);
-      model.load(file);
-      FusedAttention kernel = new FusedAttention(model, file, groupedHeads);
+      sdpa = TorchScriptModule.load(ARCHIVE, device, cacheDir);
+      swiglu = TorchScriptModule.load(SWIGLU_ARCHIVE, device, cacheDir);
+      FusedAttention kernel = new FusedAttention(sdpa, swiglu, groupedHeads);
       SelfCheck.run(kernel, device);
       return kernel;
     } catch (IOException | MalformedModelException | RuntimeException e) {
-      if (model != null) {
-        model.close();
+      for (TorchScriptModule m : new TorchScriptModule[] {sdpa, swiglu}) {
+        if (m != null) {
+          m.close();
+        }
       }
       throw new IllegalStateException(
           "fused attention is unavailable on "
@@ -203,15 +208,16 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   }
 
   private NDArray call(NDList inputs) {
-    for (NDArray a : inputs) {
-      // DJL reads meaning into input names ("a.b" → dict, "x[]" → list): only pass unnamed arrays
-      if (a.getName() != null && !a.getName().isEmpty()) {
-        throw new IllegalArgumentException(
-            "fused attention inputs must be unnamed arrays, got one named \"" + a.getName() + "\"");
-      }
-    }
-    // training=true: no no-grad guard around the call; autograd records iff grad mode is on
-    return block.forward(store, inputs, true).singletonOrThrow();
+    return sdpa.call(inputs);
+  }
+
+  /**
+   * silu(gate)·up with PyTorch's own SiLU: its backward keeps only its input, where the plain
+   * x·sigmoid(x) keeps the sigmoid too — one [B, T, intermediate] tensor less per layer.
+   */
+  @Override
+  public NDArray swiglu(NDArray gate, NDArray up) {
+    return swiglu.call(new NDList(gate, up));
   }
 
   private static void checkShapes(NDArray q, NDArray k, NDArray v) {
@@ -238,7 +244,7 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
 
   /** The archive file this kernel was loaded from. */
   public Path archive() {
-    return archive;
+    return sdpa.file();
   }
 
   @Override
@@ -249,11 +255,12 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   @Override
   public void close() {
     lastMask.set(null);
-    model.close();
+    sdpa.close();
+    swiglu.close();
   }
 
   @Override
   public String toString() {
-    return "FusedAttention[" + groupedHeads + ", " + archive + "]";
+    return "FusedAttention[" + groupedHeads + ", " + sdpa.file() + "]";
   }
 }

@@ -10,9 +10,9 @@ import dev.l1ra.model.llama.AttentionMask;
 import dev.l1ra.model.llama.PlainAttention;
 
 /**
- * A load-time probe: the fused kernel against the plain one on a tiny fp32 input (grouped-query
- * heads, causal and left-padded masks). Catches a module that loads but computes something else on
- * this engine or device before any training step depends on it.
+ * A load-time probe: the fused kernels against the plain ones on a tiny fp32 input (grouped-query
+ * heads, causal and left-padded masks; SwiGLU). Catches a module that loads but computes something
+ * else on this engine or device before any training step depends on it.
  */
 final class SelfCheck {
   static final float TOLERANCE = 1e-4f;
@@ -32,6 +32,7 @@ final class SelfCheck {
       compare("causal", kernel.attendCausal(q, k, v), plain.attend(q, k, v, causal));
       compare(
           "masked", kernel.attendMasked(q, k, v, padded.additive()), plain.attend(q, k, v, padded));
+      compare("swiglu", kernel.swiglu(q, q.sin()), plain.swiglu(q, q.sin()));
     }
   }
 

@@ -3,8 +3,9 @@ package dev.l1ra.model.llama;
 import ai.djl.ndarray.NDArray;
 
 /**
- * Scaled dot-product attention with grouped-query heads. Implementations are interchangeable: the
- * plain-op reference and fused kernels must agree to fp32 rounding.
+ * Scaled dot-product attention with grouped-query heads, and the MLP's SwiGLU activation: the
+ * decoder's ops that have a plain-op reference and a fused form. Implementations are
+ * interchangeable: they must agree to fp32 rounding.
  */
 public interface AttentionKernel {
 
@@ -16,6 +17,11 @@ public interface AttentionKernel {
    * @return [B, H, T, D]
    */
   NDArray attend(NDArray q, NDArray k, NDArray v, AttentionMask mask);
+
+  /** The SwiGLU activation silu(gate)·up, [..., intermediate] each; fused kernels may fuse it. */
+  default NDArray swiglu(NDArray gate, NDArray up) {
+    return dev.l1ra.model.engine.Ops.silu(gate).mul(up);
+  }
 
   /** Short name for logs and reports. */
   String name();

@@ -156,7 +156,7 @@ public final class LlamaModel implements AutoCloseable {
     h = h.add(selfAttention(i, x, w, ctx));
     x = rmsNorm(h, w.postAttentionNorm(), config.rmsNormEps());
     NDList gu = Projections.group(i, Projections.GATE_UP, w.gateUp(), x, w, ctx);
-    NDArray act = dev.l1ra.model.engine.Ops.silu(gu.get(0)).mul(gu.get(1));
+    NDArray act = attention.swiglu(gu.get(0), gu.get(1));
     return h.add(Projections.single(i, LinearKind.DOWN, act, w, ctx));
   }
 

@@ -143,6 +143,40 @@ class FusedAttentionTest {
   }
 
   @Test
+  void swigluMatchesPlainOutputsAndGradients() {
+    float[][] plain = swiglu(new PlainAttention());
+    float[][] fast = swiglu(fused);
+    for (int i = 0; i < 3; i++) {
+      float err = maxAbs(plain[i], fast[i]);
+      System.out.printf(
+          "swiglu %s: max|diff|=%.3g%n", new String[] {"out", "dgate", "dup"}[i], err);
+      assertTrue(err <= TOL, "swiglu " + i + " differs by " + err);
+      assertTrue(maxAbs(fast[i], new float[fast[i].length]) > 1e-2f, "non-trivial values");
+    }
+  }
+
+  /** Output and the gradients with respect to gate and up of sum(swiglu(gate, up) · w). */
+  private static float[][] swiglu(AttentionKernel kernel) {
+    try (NDManager m = manager.newSubManager();
+        NDScope scope = new NDScope()) {
+      NDArray gate = random(m, new Shape(B, T, 40), 21).mul(3);
+      NDArray up = random(m, new Shape(B, T, 40), 22);
+      NDArray w = random(m, new Shape(B, T, 40), 23);
+      gate.setRequiresGradient(true);
+      up.setRequiresGradient(true);
+      float[] out;
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        NDArray o = kernel.swiglu(gate, up);
+        out = o.toFloatArray();
+        gc.backward(o.mul(w).sum());
+      }
+      return new float[][] {
+        out, gate.getGradient().toFloatArray(), up.getGradient().toFloatArray()
+      };
+    }
+  }
+
+  @Test
   void rejectsBadShapes() {
     NDArray q = manager.zeros(new Shape(1, 3, 4, 8));
     NDArray k = manager.zeros(new Shape(1, 2, 4, 8));
