@@ -24,7 +24,7 @@ final class Baseline {
 
   private Baseline() {}
 
-  static void run(SparkSession spark, RunConfig cfg, TrainJob.Result main) {
+  static TrainJob.Result run(SparkSession spark, RunConfig cfg, TrainJob.Result main) {
     int adapters = main.finalLayout().size();
     int r =
         cfg.usesAdaLora()
@@ -45,6 +45,15 @@ final class Baseline {
     LOG.info("same-budget LoRA baseline: r = {} on {} adapters (Σr {})", r, adapters, r * adapters);
     TrainJob.Result base = TrainJob.run(spark, b, false, -1);
     addToReport(main.paths().report(), base);
+    if (main.summary().finalEval() != null && base.summary().finalEval() != null) {
+      LOG.info(
+          "{} eval perplexity {} vs same-budget LoRA (Σr {}) {}",
+          cfg.method(),
+          String.format("%.3f", main.summary().finalEval().perplexity()),
+          base.finalLayout().totalRank(),
+          String.format("%.3f", base.summary().finalEval().perplexity()));
+    }
+    return base;
   }
 
   private static void addToReport(Path report, TrainJob.Result base) {

@@ -80,10 +80,9 @@ public final class Main {
         PrepCommand.runFromConfig(spark, cfg);
       }
       TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), a.getInt("fail-once", -1));
-      if (cfg.run().baseline() && !cfg.method().equals("lora")) {
-        Baseline.run(spark, cfg, r);
-      }
-      System.out.println(Summaries.json(r));
+      TrainJob.Result base =
+          cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
+      System.out.println(Summaries.json(r, base));
     } finally {
       spark.stop();
     }

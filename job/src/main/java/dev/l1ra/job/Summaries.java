@@ -23,7 +23,10 @@ final class Summaries {
     return n.toString();
   }
 
-  static String json(TrainJob.Result r) {
+  /**
+   * @param baseline the same-budget LoRA run, or null when there was none
+   */
+  static String json(TrainJob.Result r, TrainJob.Result baseline) {
     ObjectNode n = JSON.createObjectNode();
     n.put("run", r.paths().dir().toString());
     n.put("steps", r.summary().steps());
@@ -42,6 +45,11 @@ final class Summaries {
     n.put("trainable_parameters", r.finalLayout().parameters());
     n.put("seconds", r.summary().seconds());
     n.put("adapter", r.paths().adapter().toString());
+    if (baseline != null && baseline.summary().finalEval() != null) {
+      n.put("baseline_total_rank", baseline.finalLayout().totalRank());
+      n.put("baseline_eval_loss", baseline.summary().finalEval().loss());
+      n.put("baseline_perplexity", baseline.summary().finalEval().perplexity());
+    }
     return n.toString();
   }
 }

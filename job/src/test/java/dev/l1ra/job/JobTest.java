@@ -110,6 +110,22 @@ class JobTest {
             < rep.get("base_eval").get("perplexity").asDouble(),
         "perplexity falls");
     assertEquals(12, column(d.resolve("metrics.csv"), 0).size());
+    JsonNode split = rep.get("per_step_ms");
+    assertTrue(split.get("task_compute").asDouble() > 0, "per-step split: " + split);
+    assertTrue(split.get("spark_overhead").asDouble() > 0, "per-step split: " + split);
+
+    TrainJob.Result b =
+        Baseline.run(spark, RunConfigs.load(d.resolve("config.yaml"), List.of()), r);
+    JsonNode withBase = new ObjectMapper().readTree(d.resolve("report.json").toFile());
+    JsonNode base = withBase.get("baseline");
+    assertEquals("lora", base.get("method").asText());
+    assertEquals(r.finalLayout().totalRank(), base.get("total_rank").asInt(), "same Σr");
+    assertEquals(0, b.allocationEvents(), "the baseline's ranks stay fixed");
+    assertEquals(
+        b.summary().finalEval().perplexity(), base.get("perplexity").asDouble(), 0.0, "reported");
+    assertEquals(rep.get("final_eval"), withBase.get("final_eval"), "the main results unchanged");
+    JsonNode line = new ObjectMapper().readTree(Summaries.json(r, b));
+    assertEquals(base.get("perplexity").asDouble(), line.get("baseline_perplexity").asDouble());
   }
 
   @Test
