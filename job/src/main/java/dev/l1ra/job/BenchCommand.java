@@ -23,6 +23,7 @@ import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.GradientStep;
 import dev.l1ra.model.train.HostBatch;
 import dev.l1ra.model.train.TrainOptimizer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -32,15 +33,16 @@ import java.util.SplittableRandom;
 /**
  * {@code bench --shape NAME --layers N --batch B --seq S --rank R --dtype fp32|fp16 --steps K
  * [--attention plain|fused] [--recompute]}: LoRA training steps (forward, backward, AdamW) on a
- * random-weight model of a known shape, on the device the engine finds (GPU if any). The last line
- * is one JSON object with tokens_per_s, step_ms_median, peak_bytes (engine device memory on GPU;
- * the process's resident peak on CPU, so run one configuration per process) and the settings.
- * Nothing is downloaded.
+ * random-weight model of a known shape (or, with {@code --model DIR}, a Hugging Face model folder),
+ * on the device the engine finds (GPU if any). The last line is one JSON object with tokens_per_s,
+ * step_ms_median, peak_bytes (engine device memory on GPU; the process's resident peak on CPU, so
+ * run one configuration per process) and the settings. Nothing is downloaded.
  */
 final class BenchCommand {
   static final Set<String> FLAGS =
       Set.of(
           "shape",
+          "model",
           "layers",
           "batch",
           "seq",
@@ -57,9 +59,6 @@ final class BenchCommand {
   static int run(String[] argv) {
     Args a = Args.parse("bench", argv, FLAGS, Set.of("recompute"));
     Precision p = Precision.parse(a.get("dtype", "fp32"));
-    ModelConfig shape = RandomModels.shape(a.get("shape", "tiny"), 32000);
-    ModelConfig c =
-        a.has("layers") ? shape.withNumLayers(a.getInt("layers", shape.numLayers())) : shape;
     int batch = a.getInt("batch", 4);
     int seq = a.getInt("seq", 512);
     int steps = a.getInt("steps", 5);
@@ -67,9 +66,9 @@ final class BenchCommand {
     EngineInfo.setThreads(a.getInt("threads", 0));
     Device device = EngineInfo.device(a.get("device", "auto"));
     AttentionKernel kernel = AttentionKernels.create(a.get("attention", "auto"), device);
-    try (NDManager m = NDManager.newBaseManager(device, "PyTorch")) {
-      LlamaModel model =
-          new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
+    try (LlamaModel model = model(a, device, p, kernel);
+        NDManager m = model.manager().newSubManager()) {
+      ModelConfig c = model.config();
       AdapterLayout layout =
           AdapterLayout.resolve(
               c,
@@ -111,6 +110,18 @@ final class BenchCommand {
     return 0;
   }
 
+  /** The model folder given by --model, else random weights of the --shape (and --layers). */
+  private static LlamaModel model(Args a, Device device, Precision p, AttentionKernel kernel) {
+    if (a.has("model")) {
+      return LlamaModel.load(Path.of(a.get("model", null)), device, p, kernel);
+    }
+    ModelConfig shape = RandomModels.shape(a.get("shape", "tiny"), 32000);
+    ModelConfig c =
+        a.has("layers") ? shape.withNumLayers(a.getInt("layers", shape.numLayers())) : shape;
+    NDManager m = NDManager.newBaseManager(device, "PyTorch");
+    return new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
+  }
+
   /** Rows of random tokens, every target learned. */
   private static List<Sample> randomRows(int batch, int seq, int vocab) {
     SplittableRandom rng = new SplittableRandom(5);
@@ -146,7 +157,7 @@ final class BenchCommand {
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
     ObjectNode n = new ObjectMapper().createObjectNode();
-    n.put("shape", a.get("shape", "tiny"));
+    n.put("shape", a.has("model") ? a.get("model", null) : a.get("shape", "tiny"));
     n.put("layers", c.numLayers());
     n.put("batch", batch);
     n.put("seq", seq);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModuleId;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,23 +27,13 @@ class RankStrategyFormulaTest {
     6, 6, 5, 5, 4, 4
   };
 
-  private static List<ModuleId> modules(int layers) {
-    List<ModuleId> out = new ArrayList<>();
-    for (int i = 0; i < layers; i++) {
-      for (LinearKind k : LinearKind.values()) {
-        out.add(new ModuleId(i, k));
-      }
-    }
-    return out;
-  }
-
   @ParameterizedTest
   @ValueSource(ints = {24, 32})
   void linearDecayMatchesTheHandTable(int layers) {
     int[] expected = layers == 24 ? DECAY_24 : DECAY_32;
     assertEquals(layers, expected.length);
     Map<ModuleId, Integer> got =
-        RankStrategy.LINEAR_DECAY.ranks(modules(layers), layers, 16, 4, 24);
+        RankStrategy.LINEAR_DECAY.ranks(RankStrategyTest.modules(layers), layers, 16, 4, 24);
     assertEquals(7 * layers, got.size());
     got.forEach((m, r) -> assertEquals(expected[m.layer()], r, m.toString()));
   }
@@ -55,21 +44,22 @@ class RankStrategyFormulaTest {
     // L = 24: 0.3L = 7.2, 0.7L = 16.8; L = 32: 9.6, 22.4. 0.6·16 = 9.6 -> 10, 1.2·16 = 19.2 -> 19
     int lastLow = layers == 24 ? 7 : 9;
     int lastMid = layers == 24 ? 16 : 22;
-    Map<ModuleId, Integer> got = RankStrategy.EMPIRICAL.ranks(modules(layers), layers, 16, 4, 24);
+    Map<ModuleId, Integer> got =
+        RankStrategy.EMPIRICAL.ranks(RankStrategyTest.modules(layers), layers, 16, 4, 24);
     got.forEach(
         (m, r) -> {
           int want = m.layer() <= lastLow ? 10 : m.layer() <= lastMid ? 19 : 16;
           assertEquals(want, r, m.toString());
         });
     Map<ModuleId, Integer> capped =
-        RankStrategy.EMPIRICAL.ranks(modules(layers), layers, 16, 12, 18);
+        RankStrategy.EMPIRICAL.ranks(RankStrategyTest.modules(layers), layers, 16, 12, 18);
     assertEquals(12, capped.get(new ModuleId(0, LinearKind.Q)), "9.6 -> 10, raised to r_min 12");
     assertEquals(18, capped.get(new ModuleId(lastMid, LinearKind.Q)), "19.2 -> 19, cut to 18");
   }
 
   @Test
   void attentionHeavyRoundsHalfRanksUp() {
-    List<ModuleId> ms = modules(24);
+    List<ModuleId> ms = RankStrategyTest.modules(24);
     Map<ModuleId, Integer> odd = RankStrategy.ATTENTION_HEAVY.ranks(ms, 24, 15, 1, 64);
     assertEquals(15, odd.get(new ModuleId(3, LinearKind.O)));
     assertEquals(8, odd.get(new ModuleId(3, LinearKind.UP)), "15 / 2 = 7.5 rounds up to 8");

@@ -24,7 +24,8 @@ class RankStrategyTest {
   static final int MIN = 4;
   static final int MAX = 24;
 
-  private static List<ModuleId> modules(int layers) {
+  /** Every linear module of {@code layers} layers, in layer order. */
+  static List<ModuleId> modules(int layers) {
     List<ModuleId> out = new ArrayList<>();
     for (int i = 0; i < layers; i++) {
       for (LinearKind k : LinearKind.values()) {
