@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
- * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}. Bad input
- * ends with a one-line message and exit code 2; nothing written earlier is lost.
+ * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
+ * compress}. Bad input ends with a one-line message and exit code 2; nothing written earlier is
+ * lost.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -53,9 +54,14 @@ public final class Main {
       case "bench" -> {
         return BenchCommand.run(rest);
       }
+      case "compress" -> {
+        return CompressCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
-              "unknown command \"" + cmd + "\"; commands: run (default), train, eval, prep, bench");
+              "unknown command \""
+                  + cmd
+                  + "\"; commands: run (default), train, eval, prep, bench, compress");
     }
   }
 

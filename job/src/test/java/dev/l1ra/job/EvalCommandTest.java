@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.testing.Fixtures;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -135,5 +137,68 @@ class EvalCommandTest {
     assertTrue(
         e.getMessage().contains("\"labels\"") && e.getMessage().contains("data-prep"),
         e.getMessage());
+  }
+
+  @Test
+  void compressAtFullEnergyScoresLikeTheTrainedAdapterAndHalfTheRankCostsLittle() {
+    String model = "tiny-llama3";
+    String data = parquet(model).toString();
+    String adapter = Fixtures.model(model).resolve("lora-r4").toString();
+    ObjectNode full = compress(model, adapter, data, "--energy", "1.0");
+    System.out.println("PARA energy 1.0: " + full);
+    assertEquals(56, full.get("total_rank_before").asInt(), "14 adapters x r 4");
+    assertEquals(56, full.get("total_rank_after").asInt());
+    assertEquals(
+        full.get("eval_loss_before").asDouble(),
+        full.get("eval_loss_after").asDouble(),
+        1e-5,
+        "the same ΔW scores the same");
+    ObjectNode half = compress(model, adapter, data, "--total-rank", "28");
+    System.out.println("PARA total rank 28: " + half);
+    assertEquals(28, half.get("total_rank_after").asInt());
+    assertTrue(half.get("parameters_after").asLong() < half.get("parameters_before").asLong());
+    assertTrue(half.get("kept_energy").asDouble() < 1);
+  }
+
+  @Test
+  void compressRefusesToOverwriteItsInputAndWantsOneTarget() {
+    String adapter = Fixtures.model("tiny-llama3").resolve("lora-r4").toString();
+    String[] base = {"--model", Fixtures.model("tiny-llama3").toString(), "--adapter", adapter};
+    IllegalArgumentException same =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CompressCommand.compress(args(base, "--out", adapter, "--energy", "0.9")));
+    assertTrue(same.getMessage().contains("original stays intact"), same.getMessage());
+    IllegalArgumentException none =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> CompressCommand.compress(args(base, "--out", dir.resolve("x").toString())));
+    assertTrue(none.getMessage().contains("--energy"), none.getMessage());
+  }
+
+  private static ObjectNode compress(String model, String adapter, String data, String... target) {
+    Path out = dir.resolve("para" + String.join("", target).replace("-", ""));
+    String[] base = {
+      "--model",
+      Fixtures.model(model).toString(),
+      "--adapter",
+      adapter,
+      "--out",
+      out.toString(),
+      "--data",
+      data,
+      "--attention",
+      "plain"
+    };
+    Args a = args(base, target);
+    ObjectNode n = CompressCommand.compress(a);
+    CompressCommand.scoreBoth(spark, a, n);
+    return n;
+  }
+
+  private static Args args(String[] base, String... more) {
+    List<String> argv = new ArrayList<>(List.of(base));
+    argv.addAll(List.of(more));
+    return Args.parse("compress", argv.toArray(String[]::new), CompressCommand.FLAGS, Set.of());
   }
 }
