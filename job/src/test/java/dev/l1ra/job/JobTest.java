@@ -205,4 +205,45 @@ class JobTest {
         column(resumed.paths().metrics(), 0).size(),
         "metrics rows after step 4 rewritten once");
   }
+
+  @Test
+  void aKilledDriverProcessRestartedFinishesWithTheSameAdapter() throws Exception {
+    List<String> longer = List.of("train.steps=48", "run.baseline=false");
+    TrainJob.Result full = train("uninterrupted", longer, true, -1);
+    Path run = full.paths().dir().resolveSibling("killed");
+    Path log = dir.resolve("killed-driver.log");
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    cmd.addAll(List.of("train", base.toString(), "--fresh", "--set", "run.name=killed"));
+    longer.forEach(kv -> cmd.addAll(List.of("--set", kv)));
+    Process driver =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Path firstCheckpoint = run.resolve("checkpoints").resolve("step-000004");
+    long deadline = System.nanoTime() + 300_000_000_000L;
+    while (!Files.isDirectory(firstCheckpoint)
+        && driver.isAlive()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(driver.isAlive(), "the driver died on its own: " + Files.readString(log));
+    driver
+        .destroyForcibly()
+        .waitFor(); // SIGKILL: no shutdown hooks, whatever was in flight is lost
+    assertTrue(
+        Files.isDirectory(firstCheckpoint), "no checkpoint within 5 min: " + Files.readString(log));
+    assertTrue(
+        !Files.exists(run.resolve("adapter")), "killed before the end, as intended (48 steps)");
+
+    TrainJob.Result resumed = train("killed", longer, false, -1);
+    assertArrayEquals(
+        Files.readAllBytes(full.paths().adapter().resolve("adapter_model.safetensors")),
+        Files.readAllBytes(resumed.paths().adapter().resolve("adapter_model.safetensors")),
+        "the restarted driver ends with the uninterrupted run's adapter");
+    assertEquals(
+        column(full.paths().metrics(), 1),
+        column(resumed.paths().metrics(), 1),
+        "and its loss curve");
+  }
 }

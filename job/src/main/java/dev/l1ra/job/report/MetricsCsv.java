@@ -94,6 +94,11 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     evalCurve.add(new double[] {step, r.loss()});
   }
 
+  @Override
+  public void beforeCheckpoint(int step) {
+    flush(null); // the row of the checkpoint's step is on disk before the checkpoint exists
+  }
+
   private void flush(Evaluator.Result eval) {
     if (pending == null) {
       return;

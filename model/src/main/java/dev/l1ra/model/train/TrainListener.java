@@ -32,7 +32,13 @@ public interface TrainListener {
 
   default void onEval(int step, Evaluator.Result r) {}
 
-  default void onCheckpoint(int step, java.nio.file.Path dir) {}
+  /**
+   * Called just before the checkpoint that resumes at {@code step} is written: whatever a listener
+   * buffers for steps ≤ {@code step} must be durable now, because a run resumed from that
+   * checkpoint keeps those rows and never produces them again (the process may be killed at any
+   * moment after the checkpoint exists).
+   */
+  default void beforeCheckpoint(int step) {}
 
   default void onFinish(Trainer.Summary s) {}
 }

@@ -275,13 +275,13 @@ public final class Trainer {
       return null;
     }
     Path dir = settings.checkpointDir().resolve(String.format("step-%06d", next));
+    listeners.forEach(l -> l.beforeCheckpoint(next));
     Checkpoint.save(
         dir,
         adapters,
         optimizer.adam(),
         state(next),
         controller == null ? java.util.Map.of() : controller.tensors());
-    listeners.forEach(l -> l.onCheckpoint(next, dir));
     pruneCheckpoints();
     return dir;
   }
