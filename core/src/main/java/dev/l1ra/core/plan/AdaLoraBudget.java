@@ -1,7 +1,5 @@
 package dev.l1ra.core.plan;
 
-import java.util.Arrays;
-
 /**
  * AdaLoRA's budget schedule and masking rule as pure functions (PEFT {@code RankAllocator}: {@code
  * budget_schedule}, {@code mask_to_budget}; shared/notes §1.2).
@@ -54,20 +52,5 @@ public record AdaLoraBudget(
     double mul = 1 - (double) (step - tinit) / (totalSteps - tfinal - tinit);
     int budget = (int) ((initBudget - targetBudget) * mul * mul * mul + targetBudget);
     return new Step(budget, step % deltaT == 0);
-  }
-
-  /**
-   * PEFT's masking threshold: the k-th smallest triplet score with k = initBudget − budget
-   * (torch.kthvalue); triplets with score ≤ threshold are masked. Ties at the threshold are all
-   * masked, as in PEFT. Returns −∞ when nothing is to be masked.
-   */
-  public double threshold(double[] scores, int budget) {
-    int k = initBudget - budget;
-    if (k <= 0) {
-      return Double.NEGATIVE_INFINITY;
-    }
-    double[] s = scores.clone();
-    Arrays.sort(s);
-    return s[Math.min(k, s.length) - 1];
   }
 }

@@ -25,14 +25,6 @@ class AdaLoraBudgetTest {
   }
 
   @Test
-  void thresholdIsTheKthSmallestScore() {
-    AdaLoraBudget b = new AdaLoraBudget(6, 3, 0, 0, 1, 10);
-    double[] scores = {0.5, 0.1, 0.9, 0.3, 0.7, 0.2};
-    assertEquals(0.3, b.threshold(scores, 3), "k = 3: mask 0.1, 0.2, 0.3");
-    assertEquals(Double.NEGATIVE_INFINITY, b.threshold(scores, 6));
-  }
-
-  @Test
   void invalidSchedulesAreNamed() {
     IllegalArgumentException e =
         assertThrows(

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.plan.AdaLoraBudget;
+import dev.l1ra.core.plan.AdaLoraMasking;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
@@ -114,16 +115,16 @@ public final class AdaLoraController implements RankController {
     List<AdaLoraAdapter> list = new ArrayList<>();
     adapters.all().forEach(a -> list.add((AdaLoraAdapter) a));
     List<double[]> scores = scores(list);
-    double[] all = scores.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
-    double t = budget.threshold(all, b.budget());
+    List<AdaLoraMasking.TripletScores> triplets = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      triplets.add(new AdaLoraMasking.TripletScores(list.get(i).id(), scores.get(i)));
+    }
+    AdaLoraMasking.Mask mask = AdaLoraMasking.mask(triplets, b.budget());
     List<RankPlan.Change> changes = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       AdaLoraAdapter a = list.get(i);
       boolean[] before = a.mask();
-      boolean[] keep = new boolean[before.length];
-      for (int j = 0; j < keep.length; j++) {
-        keep[j] = scores.get(i)[j] > t;
-      }
+      boolean[] keep = mask.keep(a.id());
       a.applyMask(keep);
       changes.add(change(a.spec(), before, keep, scores.get(i)));
     }
