@@ -182,7 +182,8 @@ public final class TrainJob {
                   ? L1raPlanner.Budget.PARAMETERS
                   : L1raPlanner.Budget.RANK);
       int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
-      return new L1raController(ps, l.interval(total), warmup, cfg.run().seed(), List.of(ranks));
+      return new L1raController(
+          ps, l.interval(total), warmup, cfg.run().seed(), l.rescaleAlpha(), List.of(ranks));
     }
     if (cfg.usesAdaLora()) {
       AdaLoraSection a = cfg.adalora();

@@ -12,6 +12,8 @@ package dev.l1ra.core.config;
  * @param softThreshold exact soft-thresholding of the gates (entries within τ of 0 become 0)
  *     instead of the reference's dead zone
  * @param budget rank (conserve Σr, the reference) or parameters (conserve Σ r·(d_in+d_out))
+ * @param rescaleAlpha after each event a resized adapter's scaling follows its new rank (alpha/r,
+ *     or alpha/√r with rsLoRA) instead of staying alpha/r0 (the reference)
  */
 public record L1raSection(
     Double lambda,
@@ -23,7 +25,8 @@ public record L1raSection(
     Boolean softThreshold,
     Boolean reassign,
     Boolean excludePruned,
-    String budget) {
+    String budget,
+    Boolean rescaleAlpha) {
   public L1raSection {
     lambda = lambda == null ? 1e-3 : lambda;
     etaC = etaC == null ? 1e-2 : etaC;
@@ -34,6 +37,7 @@ public record L1raSection(
     reassign = reassign == null || reassign;
     excludePruned = excludePruned == null || excludePruned;
     budget = budget == null ? "rank" : budget;
+    rescaleAlpha = rescaleAlpha != null && rescaleAlpha;
     ConfigException.check(lambda >= 0, "l1ra.lambda", lambda, "must be >= 0");
     ConfigException.check(etaC > 0, "l1ra.eta_c", etaC, "must be > 0");
     ConfigException.check(

@@ -35,7 +35,7 @@ public record RunConfig(
             : lora;
     l1ra =
         l1ra == null
-            ? new L1raSection(null, null, null, null, null, null, null, null, null, null)
+            ? new L1raSection(null, null, null, null, null, null, null, null, null, null, null)
             : l1ra;
     adalora =
         adalora == null

@@ -1,6 +1,7 @@
 package dev.l1ra.model.adapter;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public final class LoraAdapter implements Adapter {
   private AdapterSpec spec;
-  private final float scaling;
+  private float scaling;
   private NDArray a;
   private NDArray b;
   private NDArray c;
@@ -110,6 +111,22 @@ public final class LoraAdapter implements Adapter {
 
   public float scaling() {
     return scaling;
+  }
+
+  /**
+   * Changes the scaling to {@code s} and multiplies B by old/new, so ΔW (and the model's output) is
+   * unchanged. Returns that factor (the caller rescales B's optimizer state with it).
+   */
+  public float rescale(float s) {
+    if (!(s > 0) || !Float.isFinite(s)) {
+      throw new IllegalArgumentException(spec.id() + ": scaling must be finite and > 0, got " + s);
+    }
+    float k = scaling / s;
+    NDArray scaled = b.mul(k);
+    NDScope.unregister(scaled);
+    set(a, scaled, c);
+    scaling = s;
+    return k;
   }
 
   public NDArray a() {

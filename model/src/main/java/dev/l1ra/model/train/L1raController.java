@@ -36,18 +36,21 @@ public final class L1raController implements RankController {
   private final int interval;
   private final int warmupSteps;
   private final long seed;
+  private final boolean rescaleAlpha;
   private final List<Listener> listeners;
   private int events;
   private int ranksMoved;
 
   /**
    * @param warmupSteps no event at or before this step (0: events from the first interval)
+   * @param rescaleAlpha resized adapters' scaling follows their rank (see {@link RankSurgery})
    */
   public L1raController(
       L1raPlanner.Settings planner,
       int interval,
       int warmupSteps,
       long seed,
+      boolean rescaleAlpha,
       List<Listener> listeners) {
     if (interval < 1) {
       throw new IllegalArgumentException("l1ra interval must be >= 1 step, got " + interval);
@@ -56,6 +59,7 @@ public final class L1raController implements RankController {
     this.interval = interval;
     this.warmupSteps = warmupSteps;
     this.seed = seed;
+    this.rescaleAlpha = rescaleAlpha;
     this.listeners = List.copyOf(listeners);
   }
 
@@ -67,7 +71,7 @@ public final class L1raController implements RankController {
     }
     RankPlan plan = L1raPlanner.plan(snapshots(adapters), planner);
     try {
-      RankSurgery.apply(plan, adapters, adam, seed, step);
+      RankSurgery.apply(plan, adapters, adam, seed, step, rescaleAlpha);
     } catch (IllegalStateException e) {
       LOG.warn("allocation event at step {} skipped, ranks unchanged: {}", step, e.getMessage());
       return;

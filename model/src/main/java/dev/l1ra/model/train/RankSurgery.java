@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.model.adapter.AdapterInit;
@@ -24,8 +25,12 @@ public final class RankSurgery {
   /**
    * @param seed run seed; new A rows depend only on (seed, step, module)
    * @param step the step of the event (1-based)
+   * @param rescaleAlpha a resized adapter's scaling becomes alpha/r (alpha/√r with rsLoRA) for its
+   *     new rank; B is multiplied by old/new so the output does not change, and B's Adam moments
+   *     follow (m by new/old, v by its square: the same gradient history for the rescaled B)
    */
-  public static void apply(RankPlan plan, AdapterSet adapters, AdamW adam, long seed, int step) {
+  public static void apply(
+      RankPlan plan, AdapterSet adapters, AdamW adam, long seed, int step, boolean rescaleAlpha) {
     for (RankPlan.Change c : plan.changes()) {
       if (!c.changed()) {
         continue;
@@ -37,6 +42,9 @@ public final class RankSurgery {
                   .orElseThrow(() -> new IllegalStateException("no adapter on " + c.id()));
       try (NDScope scope = new NDScope()) {
         resize(l, c, adam, seed, step);
+        if (rescaleAlpha) {
+          rescale(l, adam);
+        }
       }
     }
   }
@@ -58,6 +66,20 @@ public final class RankSurgery {
     keepAlive(a, b, g);
     l.set(a, b, g);
     assert a.getShape().equals(new Shape(c.newRank(), in));
+  }
+
+  private static void rescale(LoraAdapter l, AdamW adam) {
+    AdapterSpec s = l.spec();
+    double r = s.rslora() ? Math.sqrt(s.rank()) : s.rank();
+    float k = l.rescale((float) (s.alpha() / r));
+    AdamW.Moments st = adam.moments(PeftNames.loraB(s.id()));
+    if (st != null && k != 1f) {
+      NDArray m = st.m().div(k);
+      NDArray v = st.v().div(k * k);
+      NDArray age = st.age().duplicate(); // replace() closes the old moments, age included
+      keepAlive(m, v, age);
+      adam.replace(PeftNames.loraB(s.id()), new AdamW.Moments(m, v, age));
+    }
   }
 
   /** Rows of A drawn as at creation: N(0, (1/r0)²), r0 recovered from the fixed scaling. */

@@ -86,7 +86,7 @@ class RankSurgeryTest {
       float[] mBefore = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [4, 64]
       float[] bBefore = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
 
-      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10);
+      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, false);
 
       float[] after = logits(m, set, exp);
       float err = maxAbs(before, after);
@@ -119,6 +119,56 @@ class RankSurgeryTest {
       }
       float[] c = ((LoraAdapter) set.get(DOWN1).orElseThrow()).gate().toFloatArray();
       assertEquals(1f, c[5], "new gates start at 1");
+      set.close();
+    }
+  }
+
+  @Test
+  void rescalingAlphaKeepsTheOutputAndMovesBAndItsMomentsTogether() {
+    try (LlamaModel m =
+            LlamaModel.load(
+                Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
+        NDManager am = m.manager().newSubManager();
+        Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
+        AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
+      AdapterLayout layout =
+          AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
+      AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
+      for (TrainableParam p : set.trainable()) {
+        try (NDScope s = new NDScope()) {
+          if (p.name().contains("lora_B")) {
+            p.array().addi(0.05f);
+          }
+          adam.update(p, p.array().onesLike().mul(0.1f), new AdamW.GroupStep(1e-3, 0));
+        }
+      }
+      ((LoraAdapter) set.get(Q0).orElseThrow()).gate().set(new NDIndex("2"), 0f);
+      float[] before = logits(m, set, exp);
+      LoraAdapter down = (LoraAdapter) set.get(DOWN1).orElseThrow();
+      float[] bBefore = down.b().toFloatArray();
+      float[] mBefore = adam.moments(PeftNames.loraB(DOWN1)).m().toFloatArray();
+      float[] vBefore = adam.moments(PeftNames.loraB(DOWN1)).v().toFloatArray();
+
+      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, true);
+
+      float err = maxAbs(before, logits(m, set, exp));
+      System.out.printf("surgery with alpha rescaling: max |dlogits| = %.3g%n", err);
+      assertTrue(err < 1e-6, "output unchanged: " + err);
+      assertEquals(8f / 6, down.scaling(), 1e-7f, "down (rank 4 -> 6): alpha / r = 8 / 6");
+      assertEquals(8f / 3, ((LoraAdapter) set.get(Q0).orElseThrow()).scaling(), 1e-7f);
+      LoraAdapter k0 = (LoraAdapter) set.get(new ModuleId(0, LinearKind.K)).orElseThrow();
+      assertEquals(2f, k0.scaling(), "untouched adapters keep alpha / r0");
+      float k = 2f / (8f / 6); // old / new scaling for down
+      float[] bAfter = down.b().toFloatArray();
+      float[] mAfter = adam.moments(PeftNames.loraB(DOWN1)).m().toFloatArray();
+      float[] vAfter = adam.moments(PeftNames.loraB(DOWN1)).v().toFloatArray();
+      for (int row = 0; row < 64; row++) {
+        for (int j = 0; j < 4; j++) {
+          assertEquals(bBefore[row * 4 + j] * k, bAfter[row * 6 + j], 1e-6f, "B times old/new");
+          assertEquals(mBefore[row * 4 + j] / k, mAfter[row * 6 + j], 1e-7f, "m times new/old");
+          assertEquals(vBefore[row * 4 + j] / (k * k), vAfter[row * 6 + j], 1e-9f, "v squared");
+        }
+      }
       set.close();
     }
   }

@@ -90,7 +90,7 @@ class TrainerTest {
     dev.l1ra.core.plan.L1raPlanner.Settings ps =
         new dev.l1ra.core.plan.L1raPlanner.Settings(
             5e-3, 1e-2, 0.995, true, true, dev.l1ra.core.plan.L1raPlanner.Budget.RANK);
-    return new L1raController(ps, 3, 0, 7, List.of());
+    return new L1raController(ps, 3, 0, 7, false, List.of());
   }
 
   private List<Double> train(
