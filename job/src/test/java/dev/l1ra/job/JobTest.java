@@ -208,42 +208,61 @@ class JobTest {
 
   @Test
   void aKilledDriverProcessRestartedFinishesWithTheSameAdapter() throws Exception {
+    // every part runs in a fresh driver JVM, as a user would run it
     List<String> longer = List.of("train.steps=48", "run.baseline=false");
-    TrainJob.Result full = train("uninterrupted", longer, true, -1);
-    Path run = full.paths().dir().resolveSibling("killed");
-    Path log = dir.resolve("killed-driver.log");
+    Path runs = dir.resolve("runs");
+    Process full = driver("uninterrupted", longer, true);
+    assertEquals(0, full.waitFor(), "uninterrupted run: " + log("uninterrupted"));
+
+    Process killed = driver("killed", longer, true);
+    Path firstCheckpoint = runs.resolve("killed").resolve("checkpoints").resolve("step-000004");
+    long deadline = System.nanoTime() + 300_000_000_000L;
+    while (!Files.isDirectory(firstCheckpoint)
+        && killed.isAlive()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertTrue(killed.isAlive(), "the driver died on its own: " + log("killed"));
+    killed
+        .destroyForcibly()
+        .waitFor(); // SIGKILL: no shutdown hooks, whatever was in flight is lost
+    assertTrue(Files.isDirectory(firstCheckpoint), "no checkpoint within 5 min: " + log("killed"));
+    assertTrue(
+        !Files.exists(runs.resolve("killed").resolve("adapter")),
+        "killed before the end, as intended (48 steps)");
+
+    Process restarted = driver("killed", longer, false);
+    assertEquals(0, restarted.waitFor(), "restarted run: " + log("killed"));
+    assertTrue(log("killed").contains("resuming from step"), "it resumed: " + log("killed"));
+    assertArrayEquals(
+        Files.readAllBytes(runs.resolve("uninterrupted/adapter/adapter_model.safetensors")),
+        Files.readAllBytes(runs.resolve("killed/adapter/adapter_model.safetensors")),
+        "the restarted driver ends with the uninterrupted run's adapter");
+    assertEquals(
+        column(runs.resolve("uninterrupted/metrics.csv"), 1),
+        column(runs.resolve("killed/metrics.csv"), 1),
+        "and its loss curve");
+  }
+
+  /** The CLI's train command for this test's config in a new JVM (this JVM's options). */
+  private static Process driver(String name, List<String> sets, boolean fresh) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    cmd.addAll(List.of("train", base.toString(), "--fresh", "--set", "run.name=killed"));
-    longer.forEach(kv -> cmd.addAll(List.of("--set", kv)));
-    Process driver =
-        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    Path firstCheckpoint = run.resolve("checkpoints").resolve("step-000004");
-    long deadline = System.nanoTime() + 300_000_000_000L;
-    while (!Files.isDirectory(firstCheckpoint)
-        && driver.isAlive()
-        && System.nanoTime() < deadline) {
-      Thread.sleep(50);
+    cmd.addAll(List.of("train", base.toString(), "--set", "run.name=" + name));
+    if (fresh) {
+      cmd.add("--fresh");
     }
-    assertTrue(driver.isAlive(), "the driver died on its own: " + Files.readString(log));
-    driver
-        .destroyForcibly()
-        .waitFor(); // SIGKILL: no shutdown hooks, whatever was in flight is lost
-    assertTrue(
-        Files.isDirectory(firstCheckpoint), "no checkpoint within 5 min: " + Files.readString(log));
-    assertTrue(
-        !Files.exists(run.resolve("adapter")), "killed before the end, as intended (48 steps)");
+    sets.forEach(kv -> cmd.addAll(List.of("--set", kv)));
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(
+            ProcessBuilder.Redirect.appendTo(dir.resolve(name + "-driver.log").toFile()))
+        .start();
+  }
 
-    TrainJob.Result resumed = train("killed", longer, false, -1);
-    assertArrayEquals(
-        Files.readAllBytes(full.paths().adapter().resolve("adapter_model.safetensors")),
-        Files.readAllBytes(resumed.paths().adapter().resolve("adapter_model.safetensors")),
-        "the restarted driver ends with the uninterrupted run's adapter");
-    assertEquals(
-        column(full.paths().metrics(), 1),
-        column(resumed.paths().metrics(), 1),
-        "and its loss curve");
+  private static String log(String name) throws IOException {
+    return Files.readString(dir.resolve(name + "-driver.log"));
   }
 }

@@ -7,6 +7,7 @@ import dev.l1ra.core.data.DataOrder;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.train.GradientSource;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -132,13 +133,18 @@ public final class SparkGradients implements GradientSource {
     return epoch;
   }
 
-  /** Host gradient sums → arrays on the driver's device, by parameter name. */
+  /**
+   * Host gradient sums → arrays on the driver's device, by parameter name, in engine memory: a
+   * zero-copy array over a Java buffer has whatever alignment that buffer got, and the CPU kernels
+   * reduce (the clipping norm) in an alignment-dependent order, so a driver in another JVM (a
+   * restarted one) would round differently.
+   */
   private Map<String, NDArray> toArrays(AdapterSet adapters, GradPartial sum) {
     Map<String, NDArray> out = new LinkedHashMap<>();
     List<TrainableParam> params = adapters.trainable();
     for (int i = 0; i < params.size(); i++) {
       Shape s = params.get(i).array().getShape();
-      out.put(params.get(i).name(), manager.create(sum.grads()[i], s));
+      out.put(params.get(i).name(), Ops.engineOwned(manager.create(sum.grads()[i], s)));
     }
     return out;
   }
