@@ -60,6 +60,26 @@ class RankSurgeryTest {
     return d;
   }
 
+  /**
+   * Gated r4/alpha 8 adapters on every module with non-trivial B, one dead gate in Q0 (rank 2) and
+   * optimizer moments everywhere.
+   */
+  private static AdapterSet trainedSet(LlamaModel m, NDManager am, AdamW adam) {
+    AdapterLayout layout =
+        AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
+    AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
+    for (TrainableParam p : set.trainable()) {
+      try (NDScope s = new NDScope()) {
+        if (p.name().contains("lora_B")) {
+          p.array().addi(0.05f);
+        }
+        adam.update(p, p.array().onesLike().mul(0.1f), new AdamW.GroupStep(1e-3, 0));
+      }
+    }
+    ((LoraAdapter) set.get(Q0).orElseThrow()).gate().set(new NDIndex("2"), 0f);
+    return set;
+  }
+
   @Test
   void growingAndPruningADeadRankLeaveTheOutputUnchangedAndKeepMoments() {
     try (LlamaModel m =
@@ -68,20 +88,7 @@ class RankSurgeryTest {
         NDManager am = m.manager().newSubManager();
         Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
         AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
-      AdapterLayout layout =
-          AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
-      AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
-      // non-trivial B, one dead gate in Q0 (rank 2), and optimizer moments everywhere
-      for (TrainableParam p : set.trainable()) {
-        try (NDScope s = new NDScope()) {
-          if (p.name().contains("lora_B")) {
-            p.array().addi(0.05f);
-          }
-          adam.update(p, p.array().onesLike().mul(0.1f), new AdamW.GroupStep(1e-3, 0));
-        }
-      }
-      LoraAdapter q = (LoraAdapter) set.get(Q0).orElseThrow();
-      q.gate().set(new NDIndex("2"), 0f);
+      AdapterSet set = trainedSet(m, am, adam);
       float[] before = logits(m, set, exp);
       float[] mBefore = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [4, 64]
       float[] bBefore = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
@@ -131,18 +138,7 @@ class RankSurgeryTest {
         NDManager am = m.manager().newSubManager();
         Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
         AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
-      AdapterLayout layout =
-          AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
-      AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
-      for (TrainableParam p : set.trainable()) {
-        try (NDScope s = new NDScope()) {
-          if (p.name().contains("lora_B")) {
-            p.array().addi(0.05f);
-          }
-          adam.update(p, p.array().onesLike().mul(0.1f), new AdamW.GroupStep(1e-3, 0));
-        }
-      }
-      ((LoraAdapter) set.get(Q0).orElseThrow()).gate().set(new NDIndex("2"), 0f);
+      AdapterSet set = trainedSet(m, am, adam);
       float[] before = logits(m, set, exp);
       LoraAdapter down = (LoraAdapter) set.get(DOWN1).orElseThrow();
       float[] bBefore = down.b().toFloatArray();
