@@ -134,10 +134,9 @@ public final class SparkGradients implements GradientSource {
   }
 
   /**
-   * Host gradient sums → arrays on the driver's device, by parameter name, in engine memory: a
-   * zero-copy array over a Java buffer has whatever alignment that buffer got, and the CPU kernels
-   * reduce (the clipping norm) in an alignment-dependent order, so a driver in another JVM (a
-   * restarted one) would round differently.
+   * Host gradient sums → arrays on the driver's device, by parameter name, copied into engine
+   * memory (as parameters and optimizer state are, see {@code Ops.engineOwned}) so the optimizer
+   * never works on storage whose alignment and lifetime a Java buffer decides.
    */
   private Map<String, NDArray> toArrays(AdapterSet adapters, GradPartial sum) {
     Map<String, NDArray> out = new LinkedHashMap<>();

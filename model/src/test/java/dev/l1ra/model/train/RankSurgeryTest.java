@@ -25,6 +25,8 @@ import dev.l1ra.model.llama.PlainAttention;
 import dev.l1ra.model.testing.Expected;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class RankSurgeryTest {
@@ -60,6 +62,29 @@ class RankSurgeryTest {
     return d;
   }
 
+  LlamaModel m;
+  NDManager am;
+  Expected exp;
+  AdamW adam;
+
+  @BeforeEach
+  void load() {
+    m =
+        LlamaModel.load(
+            Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
+    am = m.manager().newSubManager();
+    exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
+    adam = new AdamW(AdamW.Settings.defaults(), am);
+  }
+
+  @AfterEach
+  void close() {
+    adam.close();
+    exp.close();
+    am.close();
+    m.close();
+  }
+
   /**
    * Gated r4/alpha 8 adapters on every module with non-trivial B, one dead gate in Q0 (rank 2) and
    * optimizer moments everywhere.
@@ -82,13 +107,7 @@ class RankSurgeryTest {
 
   @Test
   void growingAndPruningADeadRankLeaveTheOutputUnchangedAndKeepMoments() {
-    try (LlamaModel m =
-            LlamaModel.load(
-                Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
-        NDManager am = m.manager().newSubManager();
-        Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
-        AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
-      AdapterSet set = trainedSet(m, am, adam);
+    try (AdapterSet set = trainedSet(m, am, adam)) {
       float[] before = logits(m, set, exp);
       float[] mBefore = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [4, 64]
       float[] bBefore = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
@@ -126,19 +145,12 @@ class RankSurgeryTest {
       }
       float[] c = ((LoraAdapter) set.get(DOWN1).orElseThrow()).gate().toFloatArray();
       assertEquals(1f, c[5], "new gates start at 1");
-      set.close();
     }
   }
 
   @Test
   void rescalingAlphaKeepsTheOutputAndMovesBAndItsMomentsTogether() {
-    try (LlamaModel m =
-            LlamaModel.load(
-                Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
-        NDManager am = m.manager().newSubManager();
-        Expected exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
-        AdamW adam = new AdamW(AdamW.Settings.defaults(), am)) {
-      AdapterSet set = trainedSet(m, am, adam);
+    try (AdapterSet set = trainedSet(m, am, adam)) {
       float[] before = logits(m, set, exp);
       LoraAdapter down = (LoraAdapter) set.get(DOWN1).orElseThrow();
       float[] bBefore = down.b().toFloatArray();
@@ -165,7 +177,6 @@ class RankSurgeryTest {
           assertEquals(vBefore[row * 4 + j] / (k * k), vAfter[row * 6 + j], 1e-9f, "v squared");
         }
       }
-      set.close();
     }
   }
 }
