@@ -82,7 +82,11 @@ public final class RankSurgery {
     }
   }
 
-  /** Rows of A drawn as at creation: N(0, (1/r0)²), r0 recovered from the fixed scaling. */
+  /**
+   * Rows of A drawn as at creation: N(0, (1/r0)²), r0 recovered from the scaling. With {@code
+   * rescaleAlpha} the scaling follows the rank, so what is recovered is the rank before this event
+   * (r0 itself is not kept).
+   */
   private static NDArray newRows(NDManager m, LoraAdapter l, long seed, int step, int add) {
     int in = l.spec().in();
     double r0 =
