@@ -126,9 +126,8 @@ public final class AdaLoraAdapter implements Adapter {
     NDArray h =
         ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow(); // [..., r]
     h = h.mul(Ops.castWithGrad(e, t));
-    return ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t))
-        .singletonOrThrow()
-        .mul(factor); // [..., out]
+    NDArray y = ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow();
+    return Ops.mul(y, factor); // [..., out]
   }
 
   @Override

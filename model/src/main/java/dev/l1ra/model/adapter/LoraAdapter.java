@@ -163,7 +163,7 @@ public final class LoraAdapter implements Adapter {
     }
     NDArray y =
         ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow(); // [..., out]
-    return y.mul(scaling);
+    return Ops.mul(y, scaling);
   }
 
   @Override

@@ -29,17 +29,6 @@ public final class EngineInfo {
   private static void warnOnce() {
     if (!warned) {
       warned = true;
-      boolean g1 =
-          java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
-              .anyMatch(b -> b.getName().startsWith("G1"));
-      if (g1) {
-        // Seen on DJL 0.36 / torch 2.7.1 CPU: under G1, about one training run in fifty got
-        // NaN gradients in the first layer at a random step (identical runs otherwise); never
-        // with the Parallel or Serial collector over hundreds of runs. Cause not yet found.
-        org.slf4j.LoggerFactory.getLogger(EngineInfo.class)
-            .warn(
-                "this JVM uses the G1 collector; with DJL's PyTorch engine we have seen rare NaN gradients under G1 that never occur with -XX:+UseParallelGC, which submit.sh sets");
-      }
       if (!"false".equalsIgnoreCase(System.getenv("MKL_DYNAMIC"))) {
         org.slf4j.LoggerFactory.getLogger(EngineInfo.class)
             .warn(

@@ -21,6 +21,35 @@ public final class Ops {
   }
 
   /**
+   * x·s with s from the engine-owned constant pool. Use this (and {@link #add}, {@link #pow})
+   * instead of DJL's {@code mul(Number)} wherever autograd may record the op: DJL backs the number
+   * with a Java buffer that autograd can outlive (see {@link Constants}). For values that change
+   * every step, use {@link #mulOnce}.
+   */
+  public static NDArray mul(NDArray x, double s) {
+    return x.mul(Constants.of(x, (float) s));
+  }
+
+  /** x + s, s from the constant pool (see {@link #mul}). */
+  public static NDArray add(NDArray x, double s) {
+    return x.add(Constants.of(x, (float) s));
+  }
+
+  /** x^e, e from the constant pool (see {@link #mul}). */
+  public static NDArray pow(NDArray x, double e) {
+    return x.pow(Constants.of(x, (float) e));
+  }
+
+  /**
+   * x·s for a value used once (a per-step loss scale): s is an engine-owned scalar in the current
+   * scope, so autograd may save it safely, and the pool does not grow with every value.
+   */
+  public static NDArray mulOnce(NDArray x, double s) {
+    NDArray scalar = Constants.owned(x, (float) s);
+    return x.mul(scalar);
+  }
+
+  /**
    * Casts with the cast recorded in the autograd graph (DJL's {@code toType} records none): the
    * values are copied into a fresh array of the target type, and PyTorch's copy backward casts the
    * gradient back.

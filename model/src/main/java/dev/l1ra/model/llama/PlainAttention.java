@@ -21,8 +21,7 @@ public final class PlainAttention implements AttentionKernel {
     long kvHeads = k.getShape().get(1);
     NDArray kk = repeatKv(k, heads / kvHeads); // [B,H,T,D]
     NDArray vv = repeatKv(v, heads / kvHeads);
-    NDArray scores =
-        q.matMul(kk.transpose(0, 1, 3, 2)).mul((float) (1.0 / Math.sqrt(d))); // [B,H,T,T]
+    NDArray scores = Ops.mul(q.matMul(kk.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(d)); // [B,H,T,T]
     scores = scores.add(mask.additive());
     NDArray weights =
         scores.getDataType() == DataType.FLOAT32

@@ -82,7 +82,7 @@ public final class GradientStep {
   private static NDArray backward(java.util.function.Supplier<NDArray> nllSum, double scale) {
     try (GradientCollector gc = engine().newGradientCollector()) {
       NDArray nll = Ops.scoped(nllSum);
-      gc.backward(nll.mul(scale));
+      gc.backward(Ops.mulOnce(nll, scale));
       return nll.stopGradient();
     }
   }
