@@ -10,6 +10,8 @@ import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.memory.MemoryEstimate;
+import dev.l1ra.core.memory.MemoryEstimator;
 import dev.l1ra.job.report.RunReport;
 import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
@@ -103,7 +105,21 @@ final class BenchCommand {
           peak = Math.max(peak, peakBytes(device));
         }
       }
-      System.out.println(json(a, c, layout, p, kernel, device, recompute, batch, seq, ms, peak));
+      MemoryEstimate estimate =
+          MemoryEstimator.estimate(
+              MemoryCommand.setup(
+                  c,
+                  p,
+                  layout,
+                  false,
+                  batch,
+                  seq,
+                  recompute,
+                  kernel.name().equals("fused"),
+                  device.isGpu(),
+                  0));
+      System.out.println(
+          json(a, c, layout, p, kernel, device, recompute, batch, seq, ms, peak, estimate));
     } finally {
       AttentionKernels.closeQuietly(kernel);
     }
@@ -152,7 +168,8 @@ final class BenchCommand {
       int batch,
       int seq,
       double[] ms,
-      long peak) {
+      long peak,
+      MemoryEstimate estimate) {
     double[] sorted = ms.clone();
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
@@ -173,6 +190,7 @@ final class BenchCommand {
     n.put("tokens_per_s", Math.round(batch * seq / (median / 1000)));
     n.put("peak_bytes", peak);
     n.put("peak_gib", Math.round(peak / (double) (1L << 30) * 1000) / 1000.0);
+    n.put("estimate_gib", Math.round(MemoryEstimate.gib(estimate.peak()) * 1000) / 1000.0);
     return n.toString();
   }
 }

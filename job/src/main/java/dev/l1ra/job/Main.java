@@ -57,11 +57,14 @@ public final class Main {
       case "compress" -> {
         return CompressCommand.run(rest);
       }
+      case "memory" -> {
+        return MemoryCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
               "unknown command \""
                   + cmd
-                  + "\"; commands: run (default), train, eval, prep, bench, compress");
+                  + "\"; commands: run (default), train, eval, prep, bench, compress, memory");
     }
   }
 

@@ -11,10 +11,11 @@ import scala.Tuple2;
 
 /**
  * The run's tokenized data on Spark: training samples with their global index (sorted by id), the
- * learned-token count of each (collected: one int per sample, for the loss normaliser), and the
- * eval samples.
+ * learned-token count of each (collected: one int per sample, for the loss normaliser), the longest
+ * sample (for the memory check), and the eval samples.
  */
-record TrainData(JavaPairRDD<Long, Sample> indexed, int[] learned, JavaRDD<Sample> eval) {
+record TrainData(
+    JavaPairRDD<Long, Sample> indexed, int[] learned, int maxLength, JavaRDD<Sample> eval) {
 
   static TrainData load(SparkSession spark, RunConfig cfg) {
     JavaRDD<Sample> train =
@@ -31,11 +32,12 @@ record TrainData(JavaPairRDD<Long, Sample> indexed, int[] learned, JavaRDD<Sampl
     if (learned.length == 0) {
       throw new IllegalArgumentException("training data " + cfg.data().train() + " has no rows");
     }
+    int maxLength = indexed.map(t -> t._2().length()).reduce(Math::max);
     JavaRDD<Sample> eval =
         cfg.data().eval() == null
             ? null
             : TokenizedData.read(spark, cfg.data().eval()).javaRDD().map(TokenizedData::toSample);
-    return new TrainData(indexed, learned, eval);
+    return new TrainData(indexed, learned, maxLength, eval);
   }
 
   int size() {

@@ -9,6 +9,7 @@ import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankTable;
@@ -84,6 +85,7 @@ public final class TrainJob {
         cfg.method(),
         cfg.lora().strategy(),
         RankTable.render(layout, model.baseParameters()));
+    MemoryEstimate memory = MemoryCommand.preflight(cfg, model, layout, data.maxLength());
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     WorkerSpec spec = workerSpec(cfg, model);
     try (NDManager driver = NDManager.newBaseManager(Device.cpu(), "PyTorch");
@@ -142,7 +144,7 @@ public final class TrainJob {
                 ranksMoved(controller));
         export(cfg, model, adapters, paths, metrics, ranks);
         RunReport.write(
-            paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads);
+            paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads, memory);
         LOG.info(
             "run {} done: adapter in {}, report in {}",
             cfg.run().name(),

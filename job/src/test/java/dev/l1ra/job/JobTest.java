@@ -200,6 +200,38 @@ class JobTest {
   }
 
   @Test
+  void aRunThatWouldNotFitStopsBeforeTrainingAndNamesAMicroBatchThatWould() throws IOException {
+    // a device on which micro-batch 1 at the full prep length (160) just fits, micro-batch 4 not
+    RunConfig cfg = RunConfigs.load(base, List.of("train.micro_batch=1"));
+    dev.l1ra.core.hf.ModelConfig model =
+        dev.l1ra.core.hf.ModelConfigs.load(Path.of(cfg.model().path()));
+    long one =
+        MemoryCommand.check(cfg, model, InitialLayout.of(cfg, model), 160, null).estimate().peak();
+    double gib = (one + dev.l1ra.core.memory.Budget.DEFAULT_RESERVE) / 0.95 / (1L << 30) + 1e-6;
+    IllegalStateException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalStateException.class,
+            () -> train("too-big", List.of("train.memory_gib=" + gib), true, -1));
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("set train.micro_batch to at most (\\d+)")
+            .matcher(e.getMessage());
+    assertTrue(m.find(), e.getMessage());
+    int best = Integer.parseInt(m.group(1));
+    assertTrue(best >= 1 && best < 4, e.getMessage());
+    assertTrue(e.getMessage().contains("train.memory_gib=" + gib), e.getMessage());
+    assertTrue(!Files.exists(dir.resolve("runs/too-big/metrics.csv")), "stopped before training");
+    TrainJob.Result fits =
+        train(
+            "fits",
+            List.of("train.memory_gib=" + gib, "train.micro_batch=" + best, "train.steps=2"),
+            true,
+            -1);
+    JsonNode report = new ObjectMapper().readTree(fits.paths().report().toFile());
+    assertTrue(
+        report.get("memory_estimate_bytes").get("peak").asLong() <= one, "the estimate it passed");
+  }
+
+  @Test
   void onePartitionAndFourGiveTheSameLossCurveAndRankPlans() throws IOException {
     TrainJob.Result one = train("p1", List.of("spark.partitions=1"), true, -1);
     TrainJob.Result four =

@@ -18,6 +18,8 @@ import java.util.List;
  * @param threads intra-op threads per worker (0: the engine's default)
  * @param recompute layer-wise activation recomputation: keep only each layer's input in the
  *     forward, recompute during backward (less activation memory, one more forward)
+ * @param memoryGib device memory of one worker in GiB; when set, the memory estimate is checked
+ *     against it before training and a run that would not fit stops with settings that would
  */
 public record TrainSection(
     Integer steps,
@@ -41,7 +43,8 @@ public record TrainSection(
     Integer keepCheckpoints,
     Double lossScale,
     Integer threads,
-    Boolean recompute) {
+    Boolean recompute,
+    Double memoryGib) {
   public TrainSection {
     globalBatch = globalBatch == null ? 8 : globalBatch;
     microBatch = microBatch == null ? Math.min(4, globalBatch) : microBatch;
@@ -91,6 +94,11 @@ public record TrainSection(
     ConfigException.check(
         keepCheckpoints >= 1, "train.keep_checkpoints", keepCheckpoints, "must be >= 1");
     ConfigException.check(lossScale >= 1, "train.loss_scale", lossScale, "must be >= 1");
+    ConfigException.check(
+        memoryGib == null || memoryGib > 0,
+        "train.memory_gib",
+        memoryGib,
+        "must be > 0 (the GPU's memory in GiB), or leave it out to skip the check");
   }
 
   /** Warm-up in steps for a run of {@code total} steps. */

@@ -8,6 +8,7 @@ import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
+import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.plan.RankTable;
 import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.job.TrainJob;
@@ -32,7 +33,8 @@ public final class RunReport {
       AdapterLayout initial,
       TrainJob.Result r,
       double seconds,
-      SparkGradients grads) {
+      SparkGradients grads,
+      MemoryEstimate memory) {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode n = json.createObjectNode();
     n.put("run", cfg.run().name());
@@ -81,6 +83,8 @@ public final class RunReport {
       split.put("driver", (r.summary().seconds() - grads.sparkSeconds()) * k);
     }
     n.put("peak_resident_bytes", peakResidentBytes());
+    ObjectNode estimate = n.putObject("memory_estimate_bytes"); // one worker's device, analytic
+    memory.terms().forEach(estimate::put);
     n.put("spark_partitions", cfg.spark().partitions());
     try {
       AtomicFiles.write(file, json.writeValueAsBytes(n));

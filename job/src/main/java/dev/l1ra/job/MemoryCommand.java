@@ -1,0 +1,265 @@
+package dev.l1ra.job;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.RunConfig;
+import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.ModelConfigs;
+import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.lora.AdapterSpec;
+import dev.l1ra.core.memory.Budget;
+import dev.l1ra.core.memory.MemoryEstimate;
+import dev.l1ra.core.memory.MemoryEstimator;
+import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.llama.RandomModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code memory CONFIG [--set k=v ...] [--shape NAME [--layers N]] [--seq N] [--memory-gib G]}: the
+ * analytic peak memory of one training worker for a run config, by term; with a device size
+ * (--memory-gib or train.memory_gib) whether it fits and the largest micro-batch and LoRA rank that
+ * would. --shape takes a model shape by name (llama3-8b, mistral-7b, ...) instead of model.path's
+ * config.json, so a cluster run can be sized on a laptop. The last line is one JSON object.
+ *
+ * <p>The same check runs before every training run when train.memory_gib is set ({@link
+ * #preflight}).
+ */
+final class MemoryCommand {
+  private static final Logger LOG = LoggerFactory.getLogger(MemoryCommand.class);
+  private static final int MAX_RANK = 1024;
+
+  private MemoryCommand() {}
+
+  static int run(String[] argv) {
+    Args a =
+        Args.parse(
+            "memory", argv, Set.of("config", "shape", "layers", "seq", "memory-gib"), Set.of());
+    String file =
+        a.has("config")
+            ? a.get("config", null)
+            : a.positional().stream()
+                .findFirst()
+                .orElseThrow(
+                    () ->
+                        new IllegalArgumentException(
+                            "memory: give a config file (e.g. conf/llama31-8b-openorca-l1ra.yaml)"));
+    RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
+    ModelConfig model =
+        a.has("shape") ? RandomModels.shape(a.get("shape", null), 32000) : modelOf(cfg);
+    if (a.has("layers")) {
+      model = model.withNumLayers(a.getInt("layers", model.numLayers()));
+    }
+    int seq = a.has("seq") ? a.getInt("seq", 0) : configuredSeqLen(cfg);
+    Double gib = a.has("memory-gib") ? Double.valueOf(a.get("memory-gib", null)) : null;
+    if (gib == null) {
+      gib = cfg.train().memoryGib();
+    }
+    Check c = check(cfg, model, InitialLayout.of(cfg, model), seq, gib);
+    System.out.print(c.describe());
+    System.out.println(c.json());
+    return 0;
+  }
+
+  /**
+   * Logs the estimate before training; with train.memory_gib set, stops a run that would not fit
+   * and names settings that would.
+   *
+   * @param seq the longest training sample (micro-batches pad to their longest row)
+   * @return the estimate (for the run report)
+   */
+  static MemoryEstimate preflight(RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq) {
+    Check c = check(cfg, model, layout, seq, cfg.train().memoryGib());
+    LOG.info("memory estimate per worker (seq {}):\n{}", seq, c.describe());
+    if (c.budget() != null && !c.fits()) {
+      throw new IllegalStateException(
+          "the run would not fit in train.memory_gib="
+              + cfg.train().memoryGib()
+              + ": "
+              + c.advice()
+              + " (estimate by term: ./submit.sh --local memory CONFIG)");
+    }
+    return c.estimate();
+  }
+
+  /** The estimate, and with a budget the largest micro-batch and rank that fit. */
+  record Check(
+      MemoryEstimator.Setup setup,
+      MemoryEstimate estimate,
+      Budget budget,
+      int maxMicroBatch,
+      int maxRank,
+      MemoryEstimate withRecompute,
+      int rank) {
+    boolean fits() {
+      return budget == null || budget.fits(estimate);
+    }
+
+    String describe() {
+      StringBuilder b = new StringBuilder(estimate.render());
+      if (budget != null) {
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "  device %.1f GiB, usable %.2f GiB (runtime reserve and 5%% fragmentation): %s%n",
+                MemoryEstimate.gib(budget.deviceBytes()),
+                MemoryEstimate.gib(budget.usable()),
+                fits() ? "fits" : "DOES NOT FIT"));
+        b.append(
+            String.format(
+                Locale.ROOT,
+                "  largest micro_batch that fits: %d; largest lora.r at this micro_batch: %d%s%n",
+                maxMicroBatch,
+                maxRank,
+                setup.recompute()
+                    ? ""
+                    : String.format(
+                        Locale.ROOT,
+                        "; with train.recompute: true the peak is %.2f GiB",
+                        MemoryEstimate.gib(withRecompute.peak()))));
+      }
+      return b.toString();
+    }
+
+    String advice() {
+      String peak = String.format(Locale.ROOT, "%.2f", MemoryEstimate.gib(estimate.peak()));
+      String usable = String.format(Locale.ROOT, "%.2f", MemoryEstimate.gib(budget.usable()));
+      StringBuilder b =
+          new StringBuilder("estimated peak " + peak + " GiB > " + usable + " GiB usable; ");
+      if (maxMicroBatch > 0) {
+        b.append("set train.micro_batch to at most ").append(maxMicroBatch);
+      } else if (maxRank > 0) {
+        b.append("set lora.r to at most ").append(maxRank);
+      } else {
+        b.append(
+            "even micro_batch 1 does not fit: use fewer tokens per sample (data.prep.seq_len)");
+      }
+      if (!setup.recompute() && budget.fits(withRecompute)) {
+        b.append(", or set train.recompute: true");
+      }
+      return b.toString();
+    }
+
+    String json() {
+      ObjectNode n = new ObjectMapper().createObjectNode();
+      n.put("micro_batch", setup.microBatch());
+      n.put("seq", setup.seqLen());
+      n.put("trainable", setup.layout().parameters());
+      estimate.terms().forEach((k, v) -> n.put(k + "_bytes", v));
+      n.put("peak_gib", Math.round(MemoryEstimate.gib(estimate.peak()) * 1000) / 1000.0);
+      if (budget != null) {
+        n.put("device_bytes", budget.deviceBytes());
+        n.put("fits", fits());
+        n.put("max_micro_batch", maxMicroBatch);
+        n.put("max_rank", maxRank);
+      }
+      return n.toString();
+    }
+  }
+
+  static Check check(
+      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq, Double memoryGib) {
+    MemoryEstimator.Setup s = setup(cfg, model, layout, seq);
+    MemoryEstimate e = MemoryEstimator.estimate(s);
+    MemoryEstimate recompute =
+        MemoryEstimator.estimate(
+            new MemoryEstimator.Setup(
+                model,
+                s.computeBytes(),
+                layout,
+                s.gated(),
+                s.microBatch(),
+                seq,
+                true,
+                s.fused(),
+                s.repeatKv(),
+                s.dropout()));
+    if (memoryGib == null) {
+      return new Check(s, e, null, 0, 0, recompute, cfg.lora().r());
+    }
+    Budget budget = Budget.ofGib(memoryGib);
+    int r = cfg.lora().r();
+    int batch = MemoryEstimator.largestMicroBatch(s, budget, cfg.train().globalBatch());
+    int rank = MemoryEstimator.largestRank(s, k -> scaled(layout, k, r), budget, MAX_RANK);
+    return new Check(s, e, budget, batch, rank, recompute, r);
+  }
+
+  /** The layout with every rank scaled by k/r (exact for uniform ranks), at least 1. */
+  static AdapterLayout scaled(AdapterLayout layout, int k, int r) {
+    Map<ModuleId, Integer> ranks = new LinkedHashMap<>();
+    for (AdapterSpec a : layout.specs()) {
+      ranks.put(a.id(), Math.max(1, (int) Math.round(a.rank() * (double) k / r)));
+    }
+    return layout.withRanks(ranks);
+  }
+
+  static MemoryEstimator.Setup setup(
+      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq) {
+    boolean gpu = !cfg.model().device().startsWith("cpu");
+    return setup(
+        model,
+        Precision.parse(cfg.model().precision()),
+        layout,
+        cfg.method().equals("l1ra"),
+        cfg.train().microBatch(),
+        seq,
+        cfg.train().recompute(),
+        !cfg.model().attention().equals("plain"),
+        gpu,
+        cfg.lora().dropout());
+  }
+
+  static MemoryEstimator.Setup setup(
+      ModelConfig model,
+      Precision p,
+      AdapterLayout layout,
+      boolean gated,
+      int microBatch,
+      int seq,
+      boolean recompute,
+      boolean fused,
+      boolean gpu,
+      double dropout) {
+    return new MemoryEstimator.Setup(
+        model,
+        p == Precision.FP16 ? 2 : 4,
+        layout,
+        gated,
+        microBatch,
+        seq,
+        recompute,
+        fused,
+        !fused || !gpu, // the fused kernel repeats grouped k/v itself only on CPU
+        dropout);
+  }
+
+  private static ModelConfig modelOf(RunConfig cfg) {
+    Path dir = Path.of(cfg.model().path());
+    if (!Files.isRegularFile(dir.resolve("config.json"))) {
+      throw new IllegalArgumentException(
+          "memory: model.path "
+              + dir
+              + " has no config.json; point it at a Hugging Face model folder or give --shape"
+              + " (tiny, small, llama3-1b, llama3-8b, mistral-7b)");
+    }
+    return ModelConfigs.load(dir);
+  }
+
+  private static int configuredSeqLen(RunConfig cfg) {
+    Object v = cfg.data().prep() == null ? null : cfg.data().prep().get("seq_len");
+    if (v == null) {
+      throw new IllegalArgumentException(
+          "memory: the config has no data.prep.seq_len; give the tokens per sample with --seq N");
+    }
+    return Integer.parseInt(v.toString());
+  }
+}
