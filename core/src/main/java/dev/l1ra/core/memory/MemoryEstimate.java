@@ -13,7 +13,8 @@ import java.util.Map;
  * @param activations tensors the forward saves for backward, plus per-batch rotary tables and mask
  * @param logits what the loss saves (fp32 log-probabilities over the vocabulary)
  * @param lossBackward extra at the loss's backward (vocabulary-sized gradients)
- * @param layerBackward extra while one layer runs backward
+ * @param layerBackward extra while one layer runs backward (with recomputation, including that
+ *     layer's recomputed activations)
  * @param driverHost the driver's optimizer state (AdamW moments and master weights, host memory)
  */
 public record MemoryEstimate(

@@ -83,10 +83,10 @@ public final class MemoryEstimator {
     long n = s.adapterParameters();
     long layer = layerActivations(s);
     long inputs = s.tokens() * c.hiddenSize() * e; // a layer's input (the residual stream)
-    long saved =
-        s.recompute()
-            ? c.numLayers() * inputs + layer // all inputs kept; one layer recomputed at a time
-            : c.numLayers() * layer;
+    // with recomputation the forward keeps only layer inputs; a layer's saved tensors exist only
+    // while that layer is recomputed for its backward, after the loss's tensors are gone
+    long saved = s.recompute() ? c.numLayers() * inputs : c.numLayers() * layer;
+    long layerPhase = layerBackward(s) + (s.recompute() ? layer : 0);
     return new MemoryEstimate(
         c.baseParameters() * e,
         4 * n + (e < 4 ? 2 * n : 0), // fp32 master weights (+ fp16 copies in the graph)
@@ -94,7 +94,7 @@ public final class MemoryEstimator {
         saved + context(s),
         logitsSaved(s),
         logitsBackward(s),
-        layerBackward(s),
+        layerPhase,
         12 * n); // driver: AdamW m and v, master weights (fp32)
   }
 

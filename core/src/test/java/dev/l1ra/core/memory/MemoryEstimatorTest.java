@@ -94,16 +94,20 @@ class MemoryEstimatorTest {
   }
 
   @Test
-  void recomputationKeepsLayerInputsAndOneLayer() {
+  void recomputationKeepsLayerInputsAndRecomputesOneLayerAtATime() {
     MemoryEstimator.Setup s =
         new MemoryEstimator.Setup(TINY, 4, ONE_Q, false, 2, 32, true, false, true, 0);
+    MemoryEstimator.Setup full =
+        new MemoryEstimator.Setup(TINY, 4, ONE_Q, false, 2, 32, false, false, true, 0);
+    MemoryEstimate r = MemoryEstimator.estimate(s);
+    MemoryEstimate f = MemoryEstimator.estimate(full);
     long layer = MemoryEstimator.layerActivations(s);
     long inputs = 2L * 32 * 64 * 4;
     long context = 2L * 2 * 32 * 16 * 4; // cos, sin
-    assertEquals(2 * inputs + layer + context, MemoryEstimator.estimate(s).activations());
-    assertTrue(
-        MemoryEstimator.estimate(s).peak() < MemoryEstimator.estimate(plain(2, 32)).peak(),
-        "recomputation lowers the peak");
+    assertEquals(2 * inputs + context, r.activations());
+    assertEquals(f.layerBackward() + layer, r.layerBackward(), "the recomputed layer");
+    assertEquals(f.logits() + f.lossBackward(), r.logits() + r.lossBackward());
+    assertTrue(r.peak() < f.peak(), "recomputation lowers the peak");
   }
 
   @Test
