@@ -71,15 +71,7 @@ public final class Main {
   /** {@code run}: data-prep when the config asks for it, then training, eval and export. */
   private static int train(String cmd, String[] argv) {
     Args a = Args.parse(cmd, argv, Set.of("config", "fail-once"), Set.of("fresh"));
-    String file =
-        a.has("config")
-            ? a.get("config", null)
-            : a.positional().stream()
-                .findFirst()
-                .orElseThrow(
-                    () ->
-                        new IllegalArgumentException(
-                            cmd + ": give a config file (e.g. conf/quickstart.yaml)"));
+    String file = a.configFile(cmd, "conf/quickstart.yaml");
     RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
     SparkSession spark =
         SparkSessions.create("l1ra-" + cfg.run().name(), cfg.spark().master(), cfg.spark().conf());

@@ -44,15 +44,7 @@ final class MemoryCommand {
     Args a =
         Args.parse(
             "memory", argv, Set.of("config", "shape", "layers", "seq", "memory-gib"), Set.of());
-    String file =
-        a.has("config")
-            ? a.get("config", null)
-            : a.positional().stream()
-                .findFirst()
-                .orElseThrow(
-                    () ->
-                        new IllegalArgumentException(
-                            "memory: give a config file (e.g. conf/llama31-8b-openorca-l1ra.yaml)"));
+    String file = a.configFile("memory", "conf/llama31-8b-openorca-l1ra.yaml");
     RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
     ModelConfig model =
         a.has("shape") ? RandomModels.shape(a.get("shape", null), 32000) : modelOf(cfg);
@@ -60,10 +52,7 @@ final class MemoryCommand {
       model = model.withNumLayers(a.getInt("layers", model.numLayers()));
     }
     int seq = a.has("seq") ? a.getInt("seq", 0) : configuredSeqLen(cfg);
-    Double gib = a.has("memory-gib") ? Double.valueOf(a.get("memory-gib", null)) : null;
-    if (gib == null) {
-      gib = cfg.train().memoryGib();
-    }
+    Double gib = a.has("memory-gib") ? gib(a.get("memory-gib", null)) : cfg.train().memoryGib();
     Check c = check(cfg, model, InitialLayout.of(cfg, model), seq, gib);
     System.out.print(c.describe());
     System.out.println(c.json());
@@ -252,6 +241,19 @@ final class MemoryCommand {
               + " (tiny, small, llama3-1b, llama3-8b, mistral-7b)");
     }
     return ModelConfigs.load(dir);
+  }
+
+  private static double gib(String v) {
+    try {
+      double g = Double.parseDouble(v);
+      if (g > 0) {
+        return g;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException(
+        "memory: --memory-gib must be the device's memory in GiB (> 0), got \"" + v + "\"");
   }
 
   private static int configuredSeqLen(RunConfig cfg) {

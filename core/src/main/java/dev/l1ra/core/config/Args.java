@@ -78,6 +78,21 @@ public final class Args {
     return v;
   }
 
+  /**
+   * The run config file: {@code --config FILE} or the first positional argument.
+   *
+   * @param example a config to name in the error when there is none
+   */
+  public String configFile(String command, String example) {
+    if (has("config")) {
+      return get("config", null);
+    }
+    if (positional.isEmpty()) {
+      throw new IllegalArgumentException(command + ": give a config file (e.g. " + example + ")");
+    }
+    return positional.get(0);
+  }
+
   public boolean has(String name) {
     return values.containsKey(name);
   }
