@@ -61,13 +61,19 @@ final class MemoryCommand {
 
   /**
    * Logs the estimate before training; with train.memory_gib set, stops a run that would not fit
-   * and names settings that would.
+   * and names settings that would, and resolves micro_batch 0 to the largest that fits.
    *
    * @param seq the longest training sample (micro-batches pad to their longest row)
-   * @return the estimate (for the run report)
+   * @return the check: the micro-batch to use and the estimate (for the run report)
    */
-  static MemoryEstimate preflight(RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq) {
+  static Check preflight(RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq) {
     Check c = check(cfg, model, layout, seq, cfg.train().memoryGib());
+    if (cfg.train().microBatch() == 0) {
+      LOG.info(
+          "train.micro_batch 0: using {}, the largest that fits train.memory_gib={}",
+          c.setup().microBatch(),
+          cfg.train().memoryGib());
+    }
     LOG.info("memory estimate per worker (seq {}):\n{}", seq, c.describe());
     if (c.budget() != null && !c.fits()) {
       throw new IllegalStateException(
@@ -77,7 +83,7 @@ final class MemoryCommand {
               + c.advice()
               + " (estimate by term: ./submit.sh --local memory CONFIG)");
     }
-    return c.estimate();
+    return c;
   }
 
   /** The estimate, and with a budget the largest micro-batch and rank that fit. */
@@ -88,7 +94,7 @@ final class MemoryCommand {
       int maxMicroBatch,
       int maxRank,
       MemoryEstimate withRecompute,
-      int rank) {
+      int share) {
     boolean fits() {
       return budget == null || budget.fits(estimate);
     }
@@ -106,8 +112,9 @@ final class MemoryCommand {
         b.append(
             String.format(
                 Locale.ROOT,
-                "  largest micro_batch that fits: %d; largest lora.r at this micro_batch: %d%s%n",
+                "  largest micro_batch that fits: %d%s; largest lora.r at this micro_batch: %d%s%n",
                 maxMicroBatch,
+                maxMicroBatch == share ? " (a worker's whole share of global_batch)" : "",
                 maxRank,
                 setup.recompute()
                     ? ""
@@ -155,31 +162,27 @@ final class MemoryCommand {
     }
   }
 
+  /**
+   * The estimate for the configured micro-batch (micro_batch 0: the largest that fits, at least 1),
+   * and with a device size the largest micro-batch and rank that fit.
+   */
   static Check check(
       RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq, Double memoryGib) {
-    MemoryEstimator.Setup s = setup(cfg, model, layout, seq);
+    Budget budget = memoryGib == null ? null : Budget.ofGib(memoryGib);
+    // a worker's share of the global batch bounds a useful micro-batch
+    int share = Math.max(1, cfg.train().globalBatch() / cfg.spark().partitions());
+    MemoryEstimator.Setup one = setup(cfg, model, layout, seq, 1);
+    int batch = budget == null ? 0 : MemoryEstimator.largestMicroBatch(one, budget, share);
+    int micro = cfg.train().microBatch() > 0 ? cfg.train().microBatch() : Math.max(1, batch);
+    MemoryEstimator.Setup s = one.withMicroBatch(micro);
     MemoryEstimate e = MemoryEstimator.estimate(s);
-    MemoryEstimate recompute =
-        MemoryEstimator.estimate(
-            new MemoryEstimator.Setup(
-                model,
-                s.computeBytes(),
-                layout,
-                s.gated(),
-                s.microBatch(),
-                seq,
-                true,
-                s.fused(),
-                s.repeatKv(),
-                s.dropout()));
-    if (memoryGib == null) {
-      return new Check(s, e, null, 0, 0, recompute, cfg.lora().r());
+    MemoryEstimate recompute = MemoryEstimator.estimate(s.withRecompute(true));
+    if (budget == null) {
+      return new Check(s, e, null, 0, 0, recompute, share);
     }
-    Budget budget = Budget.ofGib(memoryGib);
     int r = cfg.lora().r();
-    int batch = MemoryEstimator.largestMicroBatch(s, budget, cfg.train().globalBatch());
     int rank = MemoryEstimator.largestRank(s, k -> scaled(layout, k, r), budget, MAX_RANK);
-    return new Check(s, e, budget, batch, rank, recompute, r);
+    return new Check(s, e, budget, batch, rank, recompute, share);
   }
 
   /** The layout with every rank scaled by k/r (exact for uniform ranks), at least 1. */
@@ -192,14 +195,14 @@ final class MemoryCommand {
   }
 
   static MemoryEstimator.Setup setup(
-      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq) {
+      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq, int microBatch) {
     boolean gpu = !cfg.model().device().startsWith("cpu");
     return setup(
         model,
         Precision.parse(cfg.model().precision()),
         layout,
-        cfg.method().equals("l1ra"),
-        cfg.train().microBatch(),
+        cfg.method().equals("l1ra") || cfg.usesAdaLora(), // gate / singular-value vectors
+        microBatch,
         seq,
         cfg.train().recompute(),
         !cfg.model().attention().equals("plain"),

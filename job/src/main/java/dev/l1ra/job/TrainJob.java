@@ -9,7 +9,6 @@ import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.lora.AdapterLayout;
-import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankTable;
@@ -85,9 +84,9 @@ public final class TrainJob {
         cfg.method(),
         cfg.lora().strategy(),
         RankTable.render(layout, model.baseParameters()));
-    MemoryEstimate memory = MemoryCommand.preflight(cfg, model, layout, data.maxLength());
+    MemoryCommand.Check memory = MemoryCommand.preflight(cfg, model, layout, data.maxLength());
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    WorkerSpec spec = workerSpec(cfg, model);
+    WorkerSpec spec = workerSpec(cfg, model, memory.setup().microBatch());
     try (NDManager driver = NDManager.newBaseManager(Device.cpu(), "PyTorch");
         TrainOptimizer opt = new TrainOptimizer(adamSettings(cfg), driver);
         SparkGradients grads =
@@ -144,7 +143,15 @@ public final class TrainJob {
                 ranksMoved(controller));
         export(cfg, model, adapters, paths, metrics, ranks);
         RunReport.write(
-            paths.report(), cfg, model, layout, r, (System.nanoTime() - t0) / 1e9, grads, memory);
+            paths.report(),
+            cfg,
+            model,
+            layout,
+            r,
+            (System.nanoTime() - t0) / 1e9,
+            grads,
+            memory.estimate(),
+            memory.setup().microBatch());
         LOG.info(
             "run {} done: adapter in {}, report in {}",
             cfg.run().name(),
@@ -279,7 +286,7 @@ public final class TrainJob {
         : LossScaler.disabled();
   }
 
-  static WorkerSpec workerSpec(RunConfig cfg, ModelConfig model) {
+  static WorkerSpec workerSpec(RunConfig cfg, ModelConfig model, int microBatch) {
     int pad = model.padTokenId() >= 0 ? model.padTokenId() : 0;
     return new WorkerSpec(
         Path.of(cfg.model().path()).toAbsolutePath().toString(),
@@ -287,7 +294,7 @@ public final class TrainJob {
         cfg.model().device(),
         cfg.model().attention(),
         pad,
-        cfg.train().microBatch(),
+        microBatch,
         cfg.train().threads(),
         cfg.train().recompute());
   }

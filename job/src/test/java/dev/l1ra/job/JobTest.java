@@ -200,7 +200,8 @@ class JobTest {
   }
 
   @Test
-  void aRunThatWouldNotFitStopsBeforeTrainingAndNamesAMicroBatchThatWould() throws IOException {
+  void aRunThatWouldNotFitStopsAndNamesAMicroBatchThatWouldWhichMicroBatchZeroPicks()
+      throws IOException {
     // a device on which micro-batch 1 at the full prep length (160) just fits, micro-batch 4 not
     RunConfig cfg = RunConfigs.load(base, List.of("train.micro_batch=1"));
     dev.l1ra.core.hf.ModelConfig model =
@@ -223,12 +224,15 @@ class JobTest {
     TrainJob.Result fits =
         train(
             "fits",
-            List.of("train.memory_gib=" + gib, "train.micro_batch=" + best, "train.steps=2"),
+            List.of("train.memory_gib=" + gib, "train.micro_batch=0", "train.steps=2"),
             true,
             -1);
     JsonNode report = new ObjectMapper().readTree(fits.paths().report().toFile());
+    assertEquals(best, report.get("micro_batch").asInt(), "micro_batch 0: the largest that fits");
     assertTrue(
-        report.get("memory_estimate_bytes").get("peak").asLong() <= one, "the estimate it passed");
+        report.get("memory_estimate_bytes").get("peak").asLong()
+            <= dev.l1ra.core.memory.Budget.ofGib(gib).usable(),
+        "the estimate it passed");
   }
 
   @Test

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param steps optimizer steps (or derived from {@code epochs} when steps is absent)
  * @param globalBatch samples per optimizer step, over all workers
- * @param microBatch samples per forward/backward pass on one worker
+ * @param microBatch samples per forward/backward pass on one worker; 0: the largest that fits
+ *     {@code memoryGib} by the memory estimate
  * @param warmup warm-up as a ratio of steps (< 1) or a step count (>= 1)
  * @param schedule cosine, linear or constant (after warm-up)
  * @param maxGradNorm global-norm clipping threshold (0 disables)
@@ -72,10 +73,15 @@ public record TrainSection(
     ConfigException.check(epochs == null || epochs > 0, "train.epochs", epochs, "must be > 0");
     ConfigException.check(globalBatch > 0, "train.global_batch", globalBatch, "must be > 0");
     ConfigException.check(
-        microBatch > 0 && microBatch <= globalBatch,
+        microBatch >= 0 && microBatch <= globalBatch,
         "train.micro_batch",
         microBatch,
-        "must be in [1, global_batch=" + globalBatch + "]");
+        "must be in [1, global_batch=" + globalBatch + "], or 0 for the largest that fits");
+    ConfigException.check(
+        microBatch > 0 || memoryGib != null,
+        "train.micro_batch",
+        microBatch,
+        "0 (the largest micro-batch that fits) needs train.memory_gib, the device's memory");
     ConfigException.check(lr > 0, "train.lr", lr, "must be > 0");
     ConfigException.check(
         List.of("cosine", "linear", "constant").contains(schedule),

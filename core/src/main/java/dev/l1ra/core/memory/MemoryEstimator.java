@@ -26,7 +26,8 @@ public final class MemoryEstimator {
    * @param model the base model's shape
    * @param computeBytes 4 (fp32) or 2 (fp16)
    * @param layout the adapters (ranks per module)
-   * @param gated L1RA gates (one more vector of r per adapter, and one more [N, r] activation)
+   * @param gated L1RA gates or AdaLoRA singular values (one more vector of r per adapter, and one
+   *     more [N, r] activation)
    * @param microBatch samples per forward/backward
    * @param seqLen tokens per sample (the padded length of a micro-batch)
    * @param recompute layer-wise activation recomputation
@@ -59,6 +60,11 @@ public final class MemoryEstimator {
     public Setup withMicroBatch(int b) {
       return new Setup(
           model, computeBytes, layout, gated, b, seqLen, recompute, fused, repeatKv, dropout);
+    }
+
+    public Setup withRecompute(boolean r) {
+      return new Setup(
+          model, computeBytes, layout, gated, microBatch, seqLen, r, fused, repeatKv, dropout);
     }
 
     public Setup withLayout(AdapterLayout l) {

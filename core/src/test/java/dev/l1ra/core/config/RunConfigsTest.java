@@ -54,15 +54,29 @@ class RunConfigsTest {
 
   @Test
   void invalidValueNamesKeyAndRule() throws IOException {
-    ConfigException e =
-        assertThrows(
-            ConfigException.class,
-            () -> RunConfigs.load(write(MINIMAL), List.of("train.micro_batch=16")));
-    assertTrue(e.getMessage().contains("train.micro_batch = 16"), e.getMessage());
-    ConfigException m =
-        assertThrows(
-            ConfigException.class, () -> RunConfigs.load(write(MINIMAL), List.of("method=dora")));
-    assertTrue(m.getMessage().contains("method = dora"), m.getMessage());
+    String e = rejected("train.micro_batch=16");
+    assertTrue(e.contains("train.micro_batch = 16"), e);
+    String m = rejected("method=dora");
+    assertTrue(m.contains("method = dora"), m);
+  }
+
+  /** The message of the config error that MINIMAL with these overrides raises. */
+  private String rejected(String... overrides) throws IOException {
+    Path file = write(MINIMAL);
+    return assertThrows(ConfigException.class, () -> RunConfigs.load(file, List.of(overrides)))
+        .getMessage();
+  }
+
+  @Test
+  void microBatchZeroMeansTheLargestThatFitsAndNeedsTheDeviceMemory() throws IOException {
+    String e = rejected("train.micro_batch=0");
+    assertTrue(e.contains("needs train.memory_gib"), e);
+    RunConfig c =
+        RunConfigs.load(write(MINIMAL), List.of("train.micro_batch=0", "train.memory_gib=80"));
+    assertEquals(0, c.train().microBatch());
+    assertEquals(80.0, c.train().memoryGib());
+    String g = rejected("train.memory_gib=-1");
+    assertTrue(g.contains("train.memory_gib"), g);
   }
 
   @Test

@@ -34,7 +34,8 @@ public final class RunReport {
       TrainJob.Result r,
       double seconds,
       SparkGradients grads,
-      MemoryEstimate memory) {
+      MemoryEstimate memory,
+      int microBatch) {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode n = json.createObjectNode();
     n.put("run", cfg.run().name());
@@ -86,6 +87,7 @@ public final class RunReport {
     ObjectNode estimate = n.putObject("memory_estimate_bytes"); // one worker's device, analytic
     memory.terms().forEach(estimate::put);
     n.put("spark_partitions", cfg.spark().partitions());
+    n.put("micro_batch", microBatch); // as run (train.micro_batch 0 resolves to what fits)
     try {
       AtomicFiles.write(file, json.writeValueAsBytes(n));
     } catch (IOException e) {
