@@ -192,7 +192,13 @@ public final class TrainJob {
                   : L1raPlanner.Budget.RANK);
       int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
       return new L1raController(
-          ps, l.interval(total), warmup, cfg.run().seed(), l.rescaleAlpha(), List.of(ranks));
+          ps,
+          l.interval(total),
+          warmup,
+          cfg.run().seed(),
+          layout,
+          l.rescaleAlpha(),
+          List.of(ranks));
     }
     if (cfg.usesAdaLora()) {
       AdaLoraSection a = cfg.adalora();

@@ -36,6 +36,7 @@ public final class L1raController implements RankController {
   private final int interval;
   private final int warmupSteps;
   private final long seed;
+  private final AdapterLayout initial;
   private final boolean rescaleAlpha;
   private final List<Listener> listeners;
   private int events;
@@ -43,6 +44,7 @@ public final class L1raController implements RankController {
 
   /**
    * @param warmupSteps no event at or before this step (0: events from the first interval)
+   * @param initial the ranks at creation (r0 of each adapter: the scale of new A rows)
    * @param rescaleAlpha resized adapters' scaling follows their rank (see {@link RankSurgery})
    */
   public L1raController(
@@ -50,6 +52,7 @@ public final class L1raController implements RankController {
       int interval,
       int warmupSteps,
       long seed,
+      AdapterLayout initial,
       boolean rescaleAlpha,
       List<Listener> listeners) {
     if (interval < 1) {
@@ -59,6 +62,7 @@ public final class L1raController implements RankController {
     this.interval = interval;
     this.warmupSteps = warmupSteps;
     this.seed = seed;
+    this.initial = initial;
     this.rescaleAlpha = rescaleAlpha;
     this.listeners = List.copyOf(listeners);
   }
@@ -71,7 +75,7 @@ public final class L1raController implements RankController {
     }
     RankPlan plan = L1raPlanner.plan(snapshots(adapters), planner);
     try {
-      RankSurgery.apply(plan, adapters, adam, seed, step, rescaleAlpha);
+      RankSurgery.apply(plan, adapters, adam, seed, step, initial, rescaleAlpha);
     } catch (IllegalStateException e) {
       LOG.warn("allocation event at step {} skipped, ranks unchanged: {}", step, e.getMessage());
       return;

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.plan.RankPlan;
@@ -25,12 +26,20 @@ public final class RankSurgery {
   /**
    * @param seed run seed; new A rows depend only on (seed, step, module)
    * @param step the step of the event (1-based)
+   * @param initialRanks each adapter's rank at creation (r0): new A rows are drawn N(0, (1/r0)²) as
+   *     at creation, whatever the adapter's rank or scaling is now
    * @param rescaleAlpha a resized adapter's scaling becomes alpha/r (alpha/√r with rsLoRA) for its
    *     new rank; B is multiplied by old/new so the output does not change, and B's Adam moments
    *     follow (m by new/old, v by its square: the same gradient history for the rescaled B)
    */
   public static void apply(
-      RankPlan plan, AdapterSet adapters, AdamW adam, long seed, int step, boolean rescaleAlpha) {
+      RankPlan plan,
+      AdapterSet adapters,
+      AdamW adam,
+      long seed,
+      int step,
+      AdapterLayout initialRanks,
+      boolean rescaleAlpha) {
     for (RankPlan.Change c : plan.changes()) {
       if (!c.changed()) {
         continue;
@@ -41,7 +50,7 @@ public final class RankSurgery {
                   .get(c.id())
                   .orElseThrow(() -> new IllegalStateException("no adapter on " + c.id()));
       try (NDScope scope = new NDScope()) {
-        resize(l, c, adam, seed, step);
+        resize(l, c, adam, seed, step, initialRanks.get(c.id()).rank());
         if (rescaleAlpha) {
           rescale(l, adam);
         }
@@ -49,13 +58,14 @@ public final class RankSurgery {
     }
   }
 
-  private static void resize(LoraAdapter l, RankPlan.Change c, AdamW adam, long seed, int step) {
+  private static void resize(
+      LoraAdapter l, RankPlan.Change c, AdamW adam, long seed, int step, int r0) {
     NDManager m = l.a().getManager();
     NDArray keep = m.create(java.util.Arrays.stream(c.keep()).asLongStream().toArray());
     int in = l.spec().in();
     int out = l.spec().out();
     int add = c.added();
-    NDArray a = rows(l.a(), keep).concat(newRows(m, l, seed, step, add), 0);
+    NDArray a = rows(l.a(), keep).concat(newRows(m, l, seed, step, add, r0), 0);
     NDArray b = cols(l.b(), keep).concat(m.zeros(new Shape(out, add)), 1);
     NDArray g = l.gated() ? rows(l.gate(), keep).concat(m.ones(new Shape(add)), 0) : null;
     resizeState(adam, PeftNames.loraA(c.id()), keep, add, 0);
@@ -82,20 +92,11 @@ public final class RankSurgery {
     }
   }
 
-  /**
-   * Rows of A drawn as at creation: N(0, (1/r0)²), r0 recovered from the scaling. With {@code
-   * rescaleAlpha} the scaling follows the rank, so what is recovered is the rank before this event
-   * (r0 itself is not kept).
-   */
-  private static NDArray newRows(NDManager m, LoraAdapter l, long seed, int step, int add) {
+  /** Rows of A drawn as at creation: N(0, (1/r0)²), from (seed, step, module). */
+  private static NDArray newRows(NDManager m, LoraAdapter l, long seed, int step, int add, int r0) {
     int in = l.spec().in();
-    double r0 =
-        l.spec().rslora()
-            ? Math.pow(l.spec().alpha() / l.scaling(), 2)
-            : l.spec().alpha() / l.scaling();
-    int r0i = (int) Math.max(1, Math.round(r0));
     String name = PeftNames.loraA(l.id()) + "@" + step;
-    float[] v = AdapterInit.GAUSSIAN.initA(seed, name, add, in, r0i);
+    float[] v = AdapterInit.GAUSSIAN.initA(seed, name, add, in, r0);
     return m.create(v, new Shape(add, in));
   }
 

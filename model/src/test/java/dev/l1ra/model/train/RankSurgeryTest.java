@@ -66,6 +66,7 @@ class RankSurgeryTest {
   NDManager am;
   Expected exp;
   AdamW adam;
+  AdapterLayout layout;
 
   @BeforeEach
   void load() {
@@ -75,6 +76,7 @@ class RankSurgeryTest {
     am = m.manager().newSubManager();
     exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
     adam = new AdamW(AdamW.Settings.defaults(), am);
+    layout = AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
   }
 
   @AfterEach
@@ -89,9 +91,7 @@ class RankSurgeryTest {
    * Gated r4/alpha 8 adapters on every module with non-trivial B, one dead gate in Q0 (rank 2) and
    * optimizer moments everywhere.
    */
-  private static AdapterSet trainedSet(LlamaModel m, NDManager am, AdamW adam) {
-    AdapterLayout layout =
-        AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
+  private AdapterSet trainedSet() {
     AdapterSet set = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 3, true, 0);
     for (TrainableParam p : set.trainable()) {
       try (NDScope s = new NDScope()) {
@@ -107,12 +107,12 @@ class RankSurgeryTest {
 
   @Test
   void growingAndPruningADeadRankLeaveTheOutputUnchangedAndKeepMoments() {
-    try (AdapterSet set = trainedSet(m, am, adam)) {
+    try (AdapterSet set = trainedSet()) {
       float[] before = logits(m, set, exp);
       float[] mBefore = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [4, 64]
       float[] bBefore = ((LoraAdapter) set.get(DOWN1).orElseThrow()).b().toFloatArray();
 
-      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, false);
+      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, layout, false);
 
       float[] after = logits(m, set, exp);
       float err = maxAbs(before, after);
@@ -150,14 +150,14 @@ class RankSurgeryTest {
 
   @Test
   void rescalingAlphaKeepsTheOutputAndMovesBAndItsMomentsTogether() {
-    try (AdapterSet set = trainedSet(m, am, adam)) {
+    try (AdapterSet set = trainedSet()) {
       float[] before = logits(m, set, exp);
       LoraAdapter down = (LoraAdapter) set.get(DOWN1).orElseThrow();
       float[] bBefore = down.b().toFloatArray();
       float[] mBefore = adam.moments(PeftNames.loraB(DOWN1)).m().toFloatArray();
       float[] vBefore = adam.moments(PeftNames.loraB(DOWN1)).v().toFloatArray();
 
-      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, true);
+      RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, layout, true);
 
       float err = maxAbs(before, logits(m, set, exp));
       System.out.printf("surgery with alpha rescaling: max |dlogits| = %.3g%n", err);
@@ -177,6 +177,15 @@ class RankSurgeryTest {
           assertEquals(vBefore[row * 4 + j] / (k * k), vAfter[row * 6 + j], 1e-9f, "v squared");
         }
       }
+
+      // a second event grows down again: its new A rows are drawn with r0 = 4, as at creation,
+      // not with the rank (6) that its rescaled scaling would suggest
+      RankSurgery.apply(plan(set, new int[] {0, 1, 2}, 2), set, adam, 9, 20, layout, true);
+      int in = down.spec().in();
+      float[] a = down.a().toFloatArray(); // [8, in]
+      float[] drawn = AdapterInit.GAUSSIAN.initA(9, PeftNames.loraA(DOWN1) + "@20", 2, in, 4);
+      assertArrayEquals(drawn, java.util.Arrays.copyOfRange(a, 6 * in, 8 * in), "A ~ N(0, 1/r0²)");
+      assertEquals(8f / 8, down.scaling(), 1e-7f, "down (rank 6 -> 8): alpha / r = 8 / 8");
     }
   }
 }

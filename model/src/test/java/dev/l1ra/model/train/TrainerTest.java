@@ -33,10 +33,12 @@ class TrainerTest {
     return LlamaModel.load(Fixtures.model("tiny-llama3"), Device.cpu(), p, new PlainAttention());
   }
 
+  private static AdapterLayout layout(LlamaModel m) {
+    return AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
+  }
+
   private static AdapterSet adapters(LlamaModel m, NDManager am, boolean gated, double dropout) {
-    AdapterLayout layout =
-        AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
-    return AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 11, gated, dropout);
+    return AdapterSet.create(layout(m), am, AdapterInit.GAUSSIAN, 11, gated, dropout);
   }
 
   @Test
@@ -86,11 +88,11 @@ class TrainerTest {
   /** Trains {@code steps} from scratch or from a checkpoint; returns the per-step losses. */
   static boolean withL1ra = false;
 
-  private static RankController l1ra() {
+  private static RankController l1ra(AdapterLayout initial) {
     dev.l1ra.core.plan.L1raPlanner.Settings ps =
         new dev.l1ra.core.plan.L1raPlanner.Settings(
             5e-3, 1e-2, 0.995, true, true, dev.l1ra.core.plan.L1raPlanner.Budget.RANK);
-    return new L1raController(ps, 3, 0, 7, false, List.of());
+    return new L1raController(ps, 3, 0, 7, initial, false, List.of());
   }
 
   private List<Double> train(
@@ -135,7 +137,7 @@ class TrainerTest {
               opt,
               new LocalGradients(m, DATA, 4, 0, false),
               null,
-              withL1ra ? l1ra() : null,
+              withL1ra ? l1ra(layout(m)) : null,
               p == Precision.FP16 ? LossScaler.dynamic(1024) : LossScaler.disabled(),
               List.of(
                   new TrainListener() {
