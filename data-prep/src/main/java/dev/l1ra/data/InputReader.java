@@ -20,22 +20,23 @@ final class InputReader {
   static JavaRDD<RawRow> read(SparkSession spark, PrepConfig cfg) {
     String fmt = cfg.resolvedFormat();
     if (fmt.equals("jsonl")) {
-      return spark
-          .read()
-          .textFile(cfg.input())
+      return open(cfg, () -> spark.read().textFile(cfg.input()))
           .javaRDD()
           .filter(l -> !l.isBlank())
           .map(l -> RowChecks.fromJsonLine(l, cfg));
     }
     Dataset<Row> df =
-        fmt.equals("csv")
-            ? spark
-                .read()
-                .option("header", "true")
-                .option("multiLine", "true")
-                .option("escape", "\"")
-                .csv(cfg.input())
-            : spark.read().parquet(cfg.input());
+        open(
+            cfg,
+            () ->
+                fmt.equals("csv")
+                    ? spark
+                        .read()
+                        .option("header", "true")
+                        .option("multiLine", "true")
+                        .option("escape", "\"")
+                        .csv(cfg.input())
+                    : spark.read().parquet(cfg.input()));
     List<String> cols = Arrays.asList(df.columns());
     for (String need : List.of("id", "question", "response")) {
       if (!cols.contains(cfg.column(need))) {
@@ -63,6 +64,26 @@ final class InputReader {
     int maxChars = cfg.maxChars();
     String[] names = PrepConfig.FIELDS.stream().map(cfg::column).toArray(String[]::new);
     return df.javaRDD().map(r -> fromRow(r, names, text, maxChars));
+  }
+
+  /**
+   * Opens the input; a missing or unreadable path is named with the fix. (Spark raises {@code
+   * AnalysisException}, a checked exception undeclared in Java, hence the catch of Exception.)
+   */
+  private static <T> T open(PrepConfig cfg, java.util.concurrent.Callable<T> read) {
+    try {
+      return read.call();
+    } catch (Exception e) {
+      throw new IllegalArgumentException(
+          "prep input "
+              + cfg.input()
+              + " cannot be read as "
+              + cfg.resolvedFormat()
+              + " ("
+              + e.getMessage()
+              + "); check prep.input (CLI --input) and prep.format (--format: jsonl, parquet, csv)",
+          e);
+    }
   }
 
   private static boolean isString(StructField f) {

@@ -1,6 +1,7 @@
 package dev.l1ra.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -171,6 +172,20 @@ class PrepJobTest {
     assertTrue(
         Files.isDirectory(dir.resolve("out2.failed").resolve("_rejected")),
         "rejected rows kept for inspection");
+  }
+
+  @Test
+  void aMissingInputIsNamedWithTheFixAndWritesNothing() {
+    Path missing = dir.resolve("missing.jsonl");
+    Path out = dir.resolve("out-missing");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PrepJob.run(spark, config(missing, out, "truncate", 0.05, 256, 32000)));
+    assertTrue(
+        e.getMessage().contains("prep input " + missing) && e.getMessage().contains("--input"),
+        e.getMessage());
+    assertFalse(Files.exists(out), "nothing written");
   }
 
   private List<String> rows(Path out, String split) {

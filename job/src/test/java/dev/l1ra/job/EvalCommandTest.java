@@ -121,22 +121,25 @@ class EvalCommandTest {
         .write()
         .mode("overwrite")
         .parquet(bad.toString());
-    IllegalArgumentException e =
-        assertThrows(
+    String e = refused(model, bad.toString());
+    assertTrue(e.contains("\"labels\"") && e.contains("data-prep"), e);
+  }
+
+  /** The message of the error that eval of this data on this fixture model raises. */
+  private static String refused(String model, String data) {
+    String[] argv = {"--model", Fixtures.model(model).toString(), "--data", data};
+    return assertThrows(
             IllegalArgumentException.class,
             () ->
-                EvalCommand.evaluate(
-                    spark,
-                    Args.parse(
-                        "eval",
-                        new String[] {
-                          "--model", Fixtures.model(model).toString(), "--data", bad.toString()
-                        },
-                        EvalCommand.FLAGS,
-                        Set.of())));
-    assertTrue(
-        e.getMessage().contains("\"labels\"") && e.getMessage().contains("data-prep"),
-        e.getMessage());
+                EvalCommand.evaluate(spark, Args.parse("eval", argv, EvalCommand.FLAGS, Set.of())))
+        .getMessage();
+  }
+
+  @Test
+  void aMissingDataPathIsNamedWithTheFix() {
+    String missing = dir.resolve("missing.parquet").toString();
+    String e = refused("tiny-llama3", missing);
+    assertTrue(e.contains("tokenized data " + missing) && e.contains("prep"), e);
   }
 
   @Test

@@ -31,7 +31,7 @@ public final class TokenizedData {
     Dataset<Row> df;
     try {
       df = spark.read().parquet(path);
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark's AnalysisException is checked but undeclared
       throw new IllegalArgumentException(
           "tokenized data "
               + path
