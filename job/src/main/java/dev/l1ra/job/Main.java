@@ -79,6 +79,8 @@ public final class Main {
       if (cmd.equals("run")) {
         Quickstart.prepareModel(cfg);
         PrepCommand.runFromConfig(spark, cfg);
+      } else {
+        Quickstart.requireGenerated(cfg, file);
       }
       TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), a.getInt("fail-once", -1));
       TrainJob.Result base =

@@ -36,6 +36,21 @@ final class Quickstart {
     writeSample(cfg);
   }
 
+  /** {@code train} does not generate: a generated model that is missing is named with the fix. */
+  static void requireGenerated(RunConfig cfg, String file) {
+    Path dir = Path.of(cfg.model().path());
+    if (cfg.model().generate() != null && !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+      throw new IllegalStateException(
+          "model.path "
+              + dir
+              + " is generated (model.generate: "
+              + cfg.model().generate()
+              + ") by `./submit.sh --local "
+              + file
+              + "`, which also prepares the data; `train` only trains");
+    }
+  }
+
   /** The generated model's special-token ids: bos <|begin_of_text|>, eos <|eot_id|>, pad 0. */
   private static ModelConfig withTokens(ModelConfig c) {
     return new ModelConfig(

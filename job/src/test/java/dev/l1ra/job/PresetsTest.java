@@ -1,5 +1,6 @@
 package dev.l1ra.job;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every shipped preset parses, and cluster presets give a complete spark-submit command. */
 class PresetsTest {
@@ -39,6 +41,18 @@ class PresetsTest {
         assertEquals(1024, ((Number) c.data().prep().get("seq_len")).intValue(), p.toString());
       }
     }
+  }
+
+  @Test
+  void trainWithAGeneratedModelNotYetGeneratedNamesTheRunCommand(@TempDir Path dir)
+      throws IOException {
+    Path p = CONF.resolve("quickstart.yaml");
+    RunConfig c = RunConfigs.load(p, List.of("model.path=" + dir));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> Quickstart.requireGenerated(c, "q.yaml"));
+    assertTrue(e.getMessage().contains("`./submit.sh --local q.yaml`"), e.getMessage());
+    Files.writeString(dir.resolve("model.safetensors"), "");
+    assertDoesNotThrow(() -> Quickstart.requireGenerated(c, "q.yaml"), "generated: nothing to say");
   }
 
   @Test
