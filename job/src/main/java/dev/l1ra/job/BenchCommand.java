@@ -61,9 +61,9 @@ final class BenchCommand {
   static int run(String[] argv) {
     Args a = Args.parse("bench", argv, FLAGS, Set.of("recompute"));
     Precision p = Precision.parse(a.get("dtype", "fp32"));
-    int batch = a.getInt("batch", 4);
-    int seq = a.getInt("seq", 512);
-    int steps = a.getInt("steps", 5);
+    int batch = a.getPositive("batch", 4);
+    int seq = a.getPositive("seq", 512);
+    int steps = a.getPositive("steps", 5);
     boolean recompute = a.has("recompute");
     EngineInfo.setThreads(a.getInt("threads", 0));
     Device device = EngineInfo.device(a.get("device", "auto"));
@@ -75,7 +75,7 @@ final class BenchCommand {
           AdapterLayout.resolve(
               c,
               LoraSettings.uniform(
-                  a.getInt("rank", 16), a.getInt("rank", 16), List.of("all-linear")));
+                  a.getPositive("rank", 16), a.getPositive("rank", 16), List.of("all-linear")));
       AdapterSet adapters = AdapterSet.create(layout, m, AdapterInit.GAUSSIAN, 1, false, 0.0);
       List<HostBatch> micro = List.of(HostBatch.collate(randomRows(batch, seq, c.vocabSize()), 0));
       double[] ms = new double[steps];
@@ -133,7 +133,7 @@ final class BenchCommand {
     }
     ModelConfig shape = RandomModels.shape(a.get("shape", "tiny"), 32000);
     ModelConfig c =
-        a.has("layers") ? shape.withNumLayers(a.getInt("layers", shape.numLayers())) : shape;
+        a.has("layers") ? shape.withNumLayers(a.getPositive("layers", shape.numLayers())) : shape;
     NDManager m = NDManager.newBaseManager(device, "PyTorch");
     return new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
   }
@@ -178,7 +178,7 @@ final class BenchCommand {
     n.put("layers", c.numLayers());
     n.put("batch", batch);
     n.put("seq", seq);
-    n.put("rank", a.getInt("rank", 16));
+    n.put("rank", a.getPositive("rank", 16));
     n.put("dtype", p.toString());
     n.put("attention", kernel.name());
     n.put("recompute", recompute);

@@ -68,7 +68,7 @@ final class EvalCommand {
             a.get("device", "auto"),
             a.get("attention", "auto"),
             Math.max(0, model.padTokenId()),
-            a.getInt("micro-batch", 8),
+            a.getPositive("micro-batch", 8),
             0,
             false);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
@@ -82,7 +82,7 @@ final class EvalCommand {
               JavaSparkContext.fromSparkContext(spark.sparkContext()),
               rows,
               spec,
-              a.getInt("partitions", 1))) {
+              a.getPositive("partitions", 1))) {
         return eval.evaluate(adapters);
       }
     }

@@ -49,9 +49,9 @@ final class MemoryCommand {
     ModelConfig model =
         a.has("shape") ? RandomModels.shape(a.get("shape", null), 32000) : modelOf(cfg);
     if (a.has("layers")) {
-      model = model.withNumLayers(a.getInt("layers", model.numLayers()));
+      model = model.withNumLayers(a.getPositive("layers", model.numLayers()));
     }
-    int seq = a.has("seq") ? a.getInt("seq", 0) : configuredSeqLen(cfg);
+    int seq = a.has("seq") ? a.getPositive("seq", 0) : configuredSeqLen(cfg);
     Double gib = a.has("memory-gib") ? gib(a.get("memory-gib", null)) : cfg.train().memoryGib();
     Check c = check(cfg, model, InitialLayout.of(cfg, model), seq, gib);
     System.out.print(c.describe());

@@ -106,6 +106,15 @@ public final class Args {
     }
   }
 
+  /** An integer option that must be at least 1 (a count or a size). */
+  public int getPositive(String name, int dflt) {
+    int v = getInt(name, dflt);
+    if (v < 1) {
+      throw new IllegalArgumentException("--" + name + " must be at least 1, got " + v);
+    }
+    return v;
+  }
+
   /** {@code --set key=value} overrides, in order. */
   public List<String> sets() {
     return sets;

@@ -164,7 +164,8 @@ public final class SampleGenerator {
         dev.l1ra.core.config.Args.parse(
             "sample", argv, java.util.Set.of("rows", "seed", "out"), java.util.Set.of());
     Path out = Path.of(a.require("sample", "out"));
-    writeJsonl(new SampleGenerator().generate(a.getInt("rows", 4000), a.getInt("seed", 7)), out);
+    writeJsonl(
+        new SampleGenerator().generate(a.getPositive("rows", 4000), a.getInt("seed", 7)), out);
     System.out.println("wrote " + out);
   }
 }
