@@ -246,7 +246,7 @@ final class MemoryCommand {
     return ModelConfigs.load(dir);
   }
 
-  private static double gib(String v) {
+  private static Double gib(String v) {
     try {
       double g = Double.parseDouble(v);
       if (g > 0) {
