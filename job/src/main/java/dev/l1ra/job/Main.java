@@ -3,7 +3,10 @@ package dev.l1ra.job;
 import dev.l1ra.core.config.Args;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.core.safetensors.SafetensorsException;
 import dev.l1ra.data.SparkSessions;
+import dev.l1ra.model.train.Trainer;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -26,7 +29,12 @@ public final class Main {
     int code;
     try {
       code = dispatch(argv);
-    } catch (IllegalArgumentException | IllegalStateException e) {
+    } catch (IllegalArgumentException
+        | IllegalStateException
+        | SafetensorsException
+        | Trainer.DivergedException
+        | UncheckedIOException e) {
+      // errors about the user's input, files or run: the message names them and the fix
       LOG.debug("failed", e);
       System.err.println("error: " + e.getMessage());
       code = 2;
