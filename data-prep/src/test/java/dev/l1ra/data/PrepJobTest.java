@@ -44,7 +44,7 @@ class PrepJobTest {
       Path input, Path out, String mode, double maxRejected, int seqLen, int maxChars) {
     return new PrepConfig(
         input.toString(),
-        "jsonl",
+        input.toString().endsWith(".parquet") ? "parquet" : "jsonl",
         null,
         tokenizer().toString(),
         "llama3",
@@ -177,15 +177,35 @@ class PrepJobTest {
   @Test
   void aMissingInputIsNamedWithTheFixAndWritesNothing() {
     Path missing = dir.resolve("missing.jsonl");
-    Path out = dir.resolve("out-missing");
-    IllegalArgumentException e =
+    String e = refusedWithoutOutput(missing);
+    assertTrue(e.contains("prep input " + missing) && e.contains("--input"), e);
+  }
+
+  /** The message of the input error that preparing {@code in} raises; nothing was written. */
+  private String refusedWithoutOutput(Path in) {
+    Path out = dir.resolve("out-" + in.getFileName());
+    String e =
         assertThrows(
-            IllegalArgumentException.class,
-            () -> PrepJob.run(spark, config(missing, out, "truncate", 0.05, 256, 32000)));
-    assertTrue(
-        e.getMessage().contains("prep input " + missing) && e.getMessage().contains("--input"),
-        e.getMessage());
+                IllegalArgumentException.class,
+                () -> PrepJob.run(spark, config(in, out, "truncate", 0.05, 256, 32000)))
+            .getMessage();
     assertFalse(Files.exists(out), "nothing written");
+    return e;
+  }
+
+  @Test
+  void aMissingColumnIsNamedWithTheMappingThatFixesIt() {
+    Path in = dir.resolve("noresponse.parquet");
+    spark
+        .sql("SELECT 'a' AS id, 'what?' AS question, 'x' AS answer")
+        .write()
+        .parquet(in.toString());
+    String e = refusedWithoutOutput(in);
+    assertTrue(
+        e.contains("has no column \"response\"")
+            && e.contains("prep.columns.response")
+            && e.contains("answer"),
+        e);
   }
 
   private List<String> rows(Path out, String split) {
