@@ -64,6 +64,7 @@ final class BenchCommand {
     int batch = a.getPositive("batch", 4);
     int seq = a.getPositive("seq", 512);
     int steps = a.getPositive("steps", 5);
+    int rank = a.getPositive("rank", 16);
     boolean recompute = a.has("recompute");
     EngineInfo.setThreads(a.getInt("threads", 0));
     Device device = EngineInfo.device(a.get("device", "auto"));
@@ -72,10 +73,7 @@ final class BenchCommand {
         NDManager m = model.manager().newSubManager()) {
       ModelConfig c = model.config();
       AdapterLayout layout =
-          AdapterLayout.resolve(
-              c,
-              LoraSettings.uniform(
-                  a.getPositive("rank", 16), a.getPositive("rank", 16), List.of("all-linear")));
+          AdapterLayout.resolve(c, LoraSettings.uniform(rank, rank, List.of("all-linear")));
       AdapterSet adapters = AdapterSet.create(layout, m, AdapterInit.GAUSSIAN, 1, false, 0.0);
       List<HostBatch> micro = List.of(HostBatch.collate(randomRows(batch, seq, c.vocabSize()), 0));
       double[] ms = new double[steps];
@@ -178,7 +176,7 @@ final class BenchCommand {
     n.put("layers", c.numLayers());
     n.put("batch", batch);
     n.put("seq", seq);
-    n.put("rank", a.getPositive("rank", 16));
+    n.put("rank", layout.specs().get(0).rank());
     n.put("dtype", p.toString());
     n.put("attention", kernel.name());
     n.put("recompute", recompute);
@@ -189,8 +187,8 @@ final class BenchCommand {
     n.put("step_ms_median", Math.round(median * 10) / 10.0);
     n.put("tokens_per_s", Math.round(batch * seq / (median / 1000)));
     n.put("peak_bytes", peak);
-    n.put("peak_gib", Math.round(peak / (double) (1L << 30) * 1000) / 1000.0);
-    n.put("estimate_gib", Math.round(MemoryEstimate.gib(estimate.peak()) * 1000) / 1000.0);
+    n.put("peak_gib", MemoryEstimate.roundedGib(peak));
+    n.put("estimate_gib", MemoryEstimate.roundedGib(estimate.peak()));
     return n.toString();
   }
 }

@@ -151,7 +151,7 @@ final class MemoryCommand {
       n.put("seq", setup.seqLen());
       n.put("trainable", setup.layout().parameters());
       estimate.terms().forEach((k, v) -> n.put(k + "_bytes", v));
-      n.put("peak_gib", Math.round(MemoryEstimate.gib(estimate.peak()) * 1000) / 1000.0);
+      n.put("peak_gib", MemoryEstimate.roundedGib(estimate.peak()));
       if (budget != null) {
         n.put("device_bytes", budget.deviceBytes());
         n.put("fits", fits());

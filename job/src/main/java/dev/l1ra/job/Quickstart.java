@@ -23,7 +23,7 @@ final class Quickstart {
 
   static void prepareModel(RunConfig cfg) {
     Path dir = Path.of(cfg.model().path());
-    if (cfg.model().generate() != null && !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+    if (notYetGenerated(cfg)) {
       int vocab = CharTokenizer.write(dir);
       ModelConfig c = RandomModels.shape(cfg.model().generate(), vocab);
       RandomModels.write(dir, withTokens(c), cfg.run().seed());
@@ -38,17 +38,22 @@ final class Quickstart {
 
   /** {@code train} does not generate: a generated model that is missing is named with the fix. */
   static void requireGenerated(RunConfig cfg, String file) {
-    Path dir = Path.of(cfg.model().path());
-    if (cfg.model().generate() != null && !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+    if (notYetGenerated(cfg)) {
       throw new IllegalStateException(
           "model.path "
-              + dir
+              + cfg.model().path()
               + " is generated (model.generate: "
               + cfg.model().generate()
               + ") by `./submit.sh --local "
               + file
               + "`, which also prepares the data; `train` only trains");
     }
+  }
+
+  /** The config asks for a generated model and its weights are not there yet. */
+  private static boolean notYetGenerated(RunConfig cfg) {
+    Path weights = Path.of(cfg.model().path()).resolve("model.safetensors");
+    return cfg.model().generate() != null && !Files.isRegularFile(weights);
   }
 
   /** The generated model's special-token ids: bos <|begin_of_text|>, eos <|eot_id|>, pad 0. */

@@ -3,6 +3,7 @@ package dev.l1ra.job;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.job.data.TokenizedData;
+import java.util.List;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
@@ -25,14 +26,14 @@ record TrainData(
             .zipWithIndex()
             .mapToPair(t -> new Tuple2<>(t._2(), t._1()))
             .persist(StorageLevel.MEMORY_AND_DISK());
-    int[] learned =
-        indexed.sortByKey().map(t -> t._2().learnedTokens()).collect().stream()
-            .mapToInt(Integer::intValue)
-            .toArray();
-    if (learned.length == 0) {
+    // one pass: each sample's learned-token count (in index order) and its length
+    List<int[]> counts =
+        indexed.sortByKey().map(t -> new int[] {t._2().learnedTokens(), t._2().length()}).collect();
+    if (counts.isEmpty()) {
       throw new IllegalArgumentException("training data " + cfg.data().train() + " has no rows");
     }
-    int maxLength = indexed.map(t -> t._2().length()).reduce(Math::max);
+    int[] learned = counts.stream().mapToInt(c -> c[0]).toArray();
+    int maxLength = counts.stream().mapToInt(c -> c[1]).max().getAsInt();
     JavaRDD<Sample> eval =
         cfg.data().eval() == null
             ? null

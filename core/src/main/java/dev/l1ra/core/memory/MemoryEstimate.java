@@ -68,4 +68,9 @@ public record MemoryEstimate(
   public static double gib(long bytes) {
     return bytes / (double) (1L << 30);
   }
+
+  /** GiB to three decimals (for JSON output). */
+  public static double roundedGib(long bytes) {
+    return Math.round(gib(bytes) * 1000) / 1000.0;
+  }
 }

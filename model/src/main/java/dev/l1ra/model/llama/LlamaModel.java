@@ -193,10 +193,10 @@ public final class LlamaModel implements AutoCloseable {
    */
   public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) {
     DataType t = x.getDataType();
-    NDArray x32 = dev.l1ra.model.engine.Ops.castWithGrad(x, DataType.FLOAT32);
+    NDArray x32 = Ops.castWithGrad(x, DataType.FLOAT32);
     NDArray meanSquare = x32.square().mean(new int[] {x32.getShape().dimension() - 1}, true);
     NDArray inv = Ops.pow(Ops.add(meanSquare, eps), -0.5);
-    NDArray normed = dev.l1ra.model.engine.Ops.castWithGrad(x32.mul(inv), t);
+    NDArray normed = Ops.castWithGrad(x32.mul(inv), t);
     return weight.mul(normed);
   }
 
