@@ -84,7 +84,6 @@ final class BenchCommand {
           try (NDScope scope = new NDScope()) {
             double scale = p == Precision.FP16 ? 1024 : 1;
             GradientStep.accumulate(
-                    m,
                     model,
                     adapters,
                     micro,

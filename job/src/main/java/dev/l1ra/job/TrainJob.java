@@ -105,7 +105,7 @@ public final class TrainJob {
                 ? null
                 : new SparkEvaluator(sc, data.eval(), spec, cfg.spark().partitions())) {
       Evaluator.Result base = eval == null ? null : eval.evaluate(null);
-      Optional<Path> ckpt = fresh ? Optional.empty() : Checkpoints.latest(paths.checkpoints());
+      Optional<Path> ckpt = fresh ? Optional.empty() : Checkpoint.latest(paths.checkpoints());
       Checkpoint.State resume = ckpt.map(Checkpoint::readState).orElse(null);
       AdapterSet adapters =
           resume == null
@@ -114,9 +114,7 @@ public final class TrainJob {
       RanksCsv ranks = new RanksCsv(paths.ranks());
       ranks.start(layout, resume == null ? 0 : resume.step());
       RankController controller = controller(cfg, total, layout, ranks, driver);
-      try (MetricsCsv metrics =
-          new MetricsCsv(
-              paths.metrics(), controller == null ? List.of() : controller.statNames())) {
+      try (MetricsCsv metrics = new MetricsCsv(paths.metrics(), controller.statNames())) {
         Trainer trainer =
             new Trainer(
                 settings(cfg, total, paths),
@@ -140,7 +138,7 @@ public final class TrainJob {
                 base,
                 adapters.effectiveLayout(),
                 ranks.events(),
-                ranksMoved(controller));
+                controller.ranksMoved());
         export(cfg, model, adapters, paths, metrics, ranks);
         RunReport.write(
             paths.report(),
@@ -175,7 +173,7 @@ public final class TrainJob {
         layout, m, init, cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
   }
 
-  /** The rank controller of the method (none for fixed-rank LoRA). */
+  /** The rank controller of the method ({@link RankController#NONE} for fixed-rank LoRA). */
   private static RankController controller(
       RunConfig cfg, int total, AdapterLayout layout, RanksCsv ranks, NDManager m) {
     if (cfg.usesL1ra()) {
@@ -212,11 +210,7 @@ public final class TrainJob {
               total);
       return new AdaLoraController(b, a.beta1(), a.beta2(), a.orthRegWeight(), m, List.of(ranks));
     }
-    return null;
-  }
-
-  private static int ranksMoved(RankController c) {
-    return c instanceof L1raController l ? l.ranksMoved() : 0;
+    return RankController.NONE;
   }
 
   /** The PEFT adapter and the charts. */

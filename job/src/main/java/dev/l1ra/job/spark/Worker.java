@@ -11,11 +11,8 @@ import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.LlamaModel;
-import dev.l1ra.model.train.Checkpoint;
 import dev.l1ra.model.train.Evaluator;
 import dev.l1ra.model.train.GradientStep;
-import dev.l1ra.model.train.HostBatch;
-import dev.l1ra.model.train.LocalGradients;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -82,27 +79,19 @@ final class Worker {
     long t0 = System.nanoTime();
     try (NDManager m = model.manager().newSubManager();
         NDScope scope = new NDScope();
-        AdapterSet adapters = Checkpoint.build(in.entries(), in.dropout(), in.values(), m)) {
-      List<HostBatch> micro = LocalGradients.microBatches(samples, microBatch, padId);
-      double nll =
-          samples.isEmpty()
-              ? 0
-              : GradientStep.accumulate(
-                      model.manager(),
-                      model,
-                      adapters,
-                      micro,
-                      new GradientStep.Options(in.normalizer(), in.lossScale(), seed, recompute))
-                  .getFloat();
+        AdapterSet adapters = in.adapters().build(m)) {
+      GradientStep.Options o =
+          new GradientStep.Options(in.normalizer(), in.lossScale(), seed, recompute);
+      GradientStep.Share share = GradientStep.share(model, adapters, samples, microBatch, padId, o);
+      double nll = share.nllSum().getFloat();
       List<TrainableParam> params = adapters.trainable();
       float[][] grads = new float[params.size()][];
       for (int i = 0; i < grads.length; i++) {
         grads[i] = params.get(i).array().getGradient().toFloatArray();
         Ops.zeroGrad(params.get(i).array());
       }
-      long learned = micro.stream().mapToLong(HostBatch::learned).sum();
-      long input = samples.stream().mapToLong(Sample::length).sum();
-      return new GradPartial(grads, nll, learned, input, (System.nanoTime() - t0) / 1e9);
+      return new GradPartial(
+          grads, nll, share.learnedTokens(), share.inputTokens(), (System.nanoTime() - t0) / 1e9);
     }
   }
 
@@ -110,10 +99,7 @@ final class Worker {
   synchronized Evaluator.Result evaluate(
       StepInput in, List<Sample> samples, int microBatch, int padId) {
     try (NDManager m = model.manager().newSubManager();
-        AdapterSet adapters =
-            in.entries() == null
-                ? null
-                : Checkpoint.build(in.entries(), in.dropout(), in.values(), m)) {
+        AdapterSet adapters = in.adapters() == null ? null : in.adapters().build(m)) {
       return Evaluator.score(model, adapters, samples, microBatch, padId);
     }
   }

@@ -2,13 +2,18 @@ package dev.l1ra.model.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.model.engine.Ops;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * AdaLoRA's SVD-form adapter as PEFT's {@code SVDLinear}: ΔW = P·diag(E)·Q · scaling/(ranknum +
@@ -40,7 +45,7 @@ public final class AdaLoraAdapter implements Adapter {
   }
 
   private static float[] normal(long seed, String name, int n) {
-    java.util.Random rng = AdapterInit.rng(seed, name);
+    Random rng = AdapterInit.rng(seed, name);
     float[] v = new float[n];
     for (int i = 0; i < n; i++) {
       v[i] = (float) (rng.nextGaussian() * 0.02);
@@ -55,7 +60,7 @@ public final class AdaLoraAdapter implements Adapter {
     this.b = b;
     this.factor = (float) (spec.alpha() / (spec.rank() + 1e-5));
     this.active = new boolean[spec.rank()];
-    java.util.Arrays.fill(active, true);
+    Arrays.fill(active, true);
     for (NDArray x : List.of(a, e, b)) {
       x.setRequiresGradient(true);
     }
@@ -121,22 +126,56 @@ public final class AdaLoraAdapter implements Adapter {
   }
 
   @Override
-  public NDArray delta(NDArray x) {
-    DataType t = x.getDataType();
-    NDArray h =
-        ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow(); // [..., r]
-    h = h.mul(Ops.castWithGrad(e, t));
-    NDArray y = ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow();
+  public NDArray down() {
+    return a;
+  }
+
+  /** (h ⊙ E)·Pᵀ · factor for h = x·Qᵀ [..., r] → [..., out]. */
+  @Override
+  public NDArray fromDown(NDArray h) {
+    DataType t = h.getDataType();
+    NDArray scaled = h.mul(Ops.castWithGrad(e, t));
+    NDArray y = Linear.linear(scaled, Ops.castWithGrad(b, t)).singletonOrThrow();
     return Ops.mul(y, factor); // [..., out]
+  }
+
+  /** Separate matmuls per module, as PEFT's SVDLinear computes them. */
+  @Override
+  public boolean batchesDown() {
+    return false;
   }
 
   @Override
   public List<TrainableParam> trainable() {
     return List.of(
-        new TrainableParam(PeftNames.loraA(spec.id()), a, ParamGroup.MATRIX),
-        new TrainableParam(PeftNames.loraB(spec.id()), b, ParamGroup.MATRIX),
-        new TrainableParam(
-            PeftNames.PREFIX + spec.id().hfName() + ".lora_E", e, ParamGroup.SINGULAR));
+        new TrainableParam(PeftNames.loraA(spec.id()), a, ParamGroup.MATRIX, 0),
+        new TrainableParam(PeftNames.loraB(spec.id()), b, ParamGroup.MATRIX, 1),
+        new TrainableParam(singularName(spec.id()), e, ParamGroup.SINGULAR, 0));
+  }
+
+  /** The PEFT name of the singular values E of a module. */
+  static String singularName(ModuleId id) {
+    return PeftNames.PREFIX + id.hfName() + ".lora_E";
+  }
+
+  @Override
+  public AdapterEntry entry() {
+    return new AdapterEntry(
+        AdapterEntry.ADALORA,
+        spec.id().hfName(),
+        spec.rank(),
+        spec.alpha(),
+        spec.in(),
+        spec.out(),
+        false,
+        1f,
+        false,
+        mask());
+  }
+
+  @Override
+  public LoraAdapter asLora(NDManager manager) {
+    return toLora(manager);
   }
 
   @Override
@@ -148,17 +187,15 @@ public final class AdaLoraAdapter implements Adapter {
    * The active triplets as plain LoRA for export: A' = Q[keep], B' = P[:,
    * keep]·diag(E[keep])·factor, with scaling 1 (alpha = rank), so PEFT computes exactly this ΔW.
    */
-  public LoraAdapter toLora(NDManager m) {
-    int[] keep =
-        java.util.stream.IntStream.range(0, active.length).filter(i -> active[i]).toArray();
+  LoraAdapter toLora(NDManager m) {
+    int[] keep = IntStream.range(0, active.length).filter(i -> active[i]).toArray();
     if (keep.length == 0) {
       keep = new int[] {0}; // PEFT needs r >= 1; E[0] is 0 here, so the delta stays zero
     }
-    NDArray idx = m.create(java.util.Arrays.stream(keep).asLongStream().toArray());
+    NDArray idx = m.create(Arrays.stream(keep).asLongStream().toArray());
     NDArray a2 = a.get(idx).duplicate();
     NDArray e2 = e.get(idx);
-    NDArray b2 =
-        b.get(new ai.djl.ndarray.index.NDIndex(":, {}", idx)).mul(e2.reshape(1, -1)).mul(factor);
+    NDArray b2 = b.get(new NDIndex(":, {}", idx)).mul(e2.reshape(1, -1)).mul(factor);
     AdapterSpec s =
         new AdapterSpec(spec.id(), keep.length, keep.length, spec.in(), spec.out(), false);
     return LoraAdapter.restore(s, 1f, a2, b2, null);

@@ -91,9 +91,44 @@ public final class AdapterSet implements AutoCloseable {
     return out;
   }
 
-  /** Number of trainable scalars. */
-  public long parameterCount() {
-    return trainable().stream().mapToLong(p -> p.array().size()).sum();
+  /** How to rebuild each adapter, in module order (checkpoints, broadcast). */
+  public List<AdapterEntry> entries() {
+    return adapters.values().stream().map(Adapter::entry).toList();
+  }
+
+  /**
+   * The adapters as LoRA adapters, for methods that resize LoRA factors (L1RA).
+   *
+   * @throws IllegalStateException naming the first adapter of another variant
+   */
+  public List<LoraAdapter> loras() {
+    return typed(LoraAdapter.class, "LoRA");
+  }
+
+  /** The LoRA adapter on a module (see {@link #loras()}). */
+  public LoraAdapter lora(ModuleId id) {
+    Adapter a = adapters.get(id);
+    if (a == null) {
+      throw new IllegalStateException("no adapter on " + id);
+    }
+    return only(a, LoraAdapter.class, "LoRA");
+  }
+
+  /** The adapters as AdaLoRA adapters, for AdaLoRA's controller (see {@link #loras()}). */
+  public List<AdaLoraAdapter> adaLoras() {
+    return typed(AdaLoraAdapter.class, "AdaLoRA");
+  }
+
+  private <T extends Adapter> List<T> typed(Class<T> type, String what) {
+    return adapters.values().stream().map(a -> only(a, type, what)).toList();
+  }
+
+  private static <T extends Adapter> T only(Adapter a, Class<T> type, String what) {
+    if (!type.isInstance(a)) {
+      throw new IllegalStateException(
+          "this needs " + what + " adapters; " + a.id() + " has a " + a.entry().variant());
+    }
+    return type.cast(a);
   }
 
   @Override

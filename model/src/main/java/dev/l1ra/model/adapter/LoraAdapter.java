@@ -1,8 +1,10 @@
 package dev.l1ra.model.adapter;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.core.Linear;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
@@ -13,8 +15,9 @@ import java.util.List;
 /**
  * LoRA on one linear module: y = W·x + s·B·diag(c)·A·x, with A [r, in], B [out, r] and the optional
  * L1RA gate c [r] (null for plain LoRA). Scaling s = alpha/r0 (or alpha/sqrt(r0) with rsLoRA) is
- * fixed when the adapter is created and does not follow later rank changes, as in the L1RA
- * reference. Master weights are fp32 leaves; in fp16 compute they are cast inside the graph.
+ * set when the adapter is created; rank changes keep it (as the L1RA reference does) unless {@link
+ * #rescale} is called (l1ra.rescale_alpha). Master weights are fp32 leaves; in fp16 compute they
+ * are cast inside the graph.
  */
 public final class LoraAdapter implements Adapter {
   private AdapterSpec spec;
@@ -138,6 +141,7 @@ public final class LoraAdapter implements Adapter {
   }
 
   /** The L1RA gate, or null for plain LoRA. */
+  @Override
   public NDArray gate() {
     return c;
   }
@@ -147,34 +151,51 @@ public final class LoraAdapter implements Adapter {
   }
 
   @Override
-  public NDArray delta(NDArray x) {
-    DataType t = x.getDataType();
-    return fromDown(ai.djl.nn.core.Linear.linear(x, Ops.castWithGrad(a, t)).singletonOrThrow());
+  public NDArray down() {
+    return a;
   }
 
-  /**
-   * The update from the down-projection h = x·Aᵀ [..., r] (computed here or, for adapters that
-   * share an input, by one fused matmul): s·(h ⊙ c)·Bᵀ → [..., out].
-   */
+  /** s·(h ⊙ c)·Bᵀ for the down-projection h = x·Aᵀ [..., r] → [..., out]. */
+  @Override
   public NDArray fromDown(NDArray h) {
     DataType t = h.getDataType();
     if (c != null) {
       h = h.mul(Ops.castWithGrad(c, t));
     }
-    NDArray y =
-        ai.djl.nn.core.Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow(); // [..., out]
+    NDArray y = Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow(); // [..., out]
     return Ops.mul(y, scaling);
   }
 
   @Override
   public List<TrainableParam> trainable() {
     List<TrainableParam> out = new ArrayList<>(3);
-    out.add(new TrainableParam(PeftNames.loraA(id()), a, ParamGroup.MATRIX));
-    out.add(new TrainableParam(PeftNames.loraB(id()), b, ParamGroup.MATRIX));
+    out.add(new TrainableParam(PeftNames.loraA(id()), a, ParamGroup.MATRIX, 0));
+    out.add(new TrainableParam(PeftNames.loraB(id()), b, ParamGroup.MATRIX, 1));
     if (c != null) {
-      out.add(new TrainableParam(PeftNames.gate(id()), c, ParamGroup.GATE));
+      out.add(new TrainableParam(PeftNames.gate(id()), c, ParamGroup.GATE, 0));
     }
     return out;
+  }
+
+  @Override
+  public AdapterEntry entry() {
+    AdapterSpec s = spec;
+    return new AdapterEntry(
+        AdapterEntry.LORA,
+        s.id().hfName(),
+        s.rank(),
+        s.alpha(),
+        s.in(),
+        s.out(),
+        s.rslora(),
+        scaling,
+        c != null,
+        null);
+  }
+
+  @Override
+  public LoraAdapter asLora(NDManager manager) {
+    return this;
   }
 
   /** B·diag(c) (or B), the up-projection with the gate folded in: what PEFT's lora_B holds. */

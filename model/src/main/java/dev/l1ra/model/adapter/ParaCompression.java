@@ -26,8 +26,19 @@ public final class ParaCompression {
 
   private ParaCompression() {}
 
+  /** The SVD of s·B·diag(c)·A, from the factors read to the host once. */
+  private static LowRankSvd.Result svdOf(LoraAdapter lora) {
+    AdapterSpec s = lora.spec();
+    float[] b;
+    try (NDArray fb = lora.foldedB()) {
+      b = fb.toFloatArray();
+    }
+    return LowRankSvd.of(b, s.out(), s.rank(), lora.a().toFloatArray(), s.in(), lora.scaling());
+  }
+
   /**
-   * @param adapters trained LoRA adapters (gated or not); left unchanged
+   * @param adapters trained adapters (LoRA gated or not, or AdaLoRA as its LoRA form); left
+   *     unchanged
    * @param manager owns the new adapters' arrays
    */
   public static Result compress(
@@ -35,19 +46,16 @@ public final class ParaCompression {
     Map<ModuleId, LowRankSvd.Result> svds = new LinkedHashMap<>();
     List<ParaCompressor.SingularValues> values = new ArrayList<>();
     for (Adapter any : adapters.all()) {
-      if (!(any instanceof LoraAdapter lora)) {
-        throw new IllegalArgumentException(
-            "PARA compresses LoRA adapters; " + any.id().hfName() + " is " + any.getClass());
+      LoraAdapter lora = any.asLora(manager);
+      try {
+        LowRankSvd.Result svd = svdOf(lora);
+        svds.put(lora.id(), svd);
+        values.add(new ParaCompressor.SingularValues(lora.id(), svd.sigma()));
+      } finally {
+        if (lora != any) {
+          lora.close();
+        }
       }
-      AdapterSpec s = lora.spec();
-      float[] b;
-      try (NDArray fb = lora.foldedB()) {
-        b = fb.toFloatArray();
-      }
-      LowRankSvd.Result svd =
-          LowRankSvd.of(b, s.out(), s.rank(), lora.a().toFloatArray(), s.in(), lora.scaling());
-      svds.put(s.id(), svd);
-      values.add(new ParaCompressor.SingularValues(s.id(), svd.sigma()));
     }
     ParaCompressor.Result plan = ParaCompressor.compress(values, target);
     List<Adapter> out = new ArrayList<>();

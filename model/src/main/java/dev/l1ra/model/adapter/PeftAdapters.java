@@ -117,16 +117,18 @@ public final class PeftAdapters {
     List<AdapterSpec> exported = new ArrayList<>();
     Map<String, SafetensorsWriter.Tensor> tensors = new TreeMap<>();
     for (Adapter any : adapters.all()) {
-      Adapter a = any instanceof AdaLoraAdapter ada ? ada.toLora(ada.a().getManager()) : any;
-      if (!(a instanceof LoraAdapter lora)) {
-        throw new IllegalArgumentException(
-            "module " + a.id() + ": only LoRA and AdaLoRA adapters export to PEFT LORA");
+      LoraAdapter lora = any.asLora(any.down().getManager());
+      try {
+        tensors.put(PeftNames.loraA(lora.id()), f32(lora.a()));
+        try (NDArray fb = lora.foldedB()) {
+          tensors.put(PeftNames.loraB(lora.id()), f32(fb));
+        }
+        exported.add(lora.spec().withAlpha(effectiveAlpha(lora)));
+      } finally {
+        if (lora != any) {
+          lora.close();
+        }
       }
-      tensors.put(PeftNames.loraA(a.id()), f32(lora.a()));
-      try (NDArray fb = lora.foldedB()) {
-        tensors.put(PeftNames.loraB(a.id()), f32(fb));
-      }
-      exported.add(a.spec().withAlpha(effectiveAlpha(lora)));
     }
     tensors.forEach(w::put);
     AdapterLayout layout = new AdapterLayout(exported);

@@ -1,5 +1,7 @@
 package dev.l1ra.model.llama;
 
+import static ai.djl.nn.core.Linear.linear;
+
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -11,7 +13,12 @@ public record Linear(NDArray weight, NDArray bias) {
 
   /** y = x·Wᵀ + b, one fused GEMM; x [..., in] → [..., out]. */
   public NDArray apply(NDArray x) {
-    return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+    return linear(x, weight, bias).singletonOrThrow();
+  }
+
+  /** x·Wᵀ for any weight [out, in] (no bias); x [..., in] → [..., out]. */
+  public static NDArray project(NDArray x, NDArray weight) {
+    return linear(x, weight).singletonOrThrow();
   }
 
   public long outFeatures() {

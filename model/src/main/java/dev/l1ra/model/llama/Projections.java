@@ -1,6 +1,7 @@
 package dev.l1ra.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.norm.Dropout;
@@ -8,7 +9,6 @@ import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
-import dev.l1ra.model.adapter.LoraAdapter;
 import dev.l1ra.model.engine.Ops;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +37,7 @@ final class Projections {
     NDList ys = fused != null ? split(fused.apply(x), w, kinds) : base(kinds, x, w);
     List<Adapter> ads = adapters(layer, kinds, ctx.adapters());
     boolean dropout = ctx.training() && ctx.adapters() != null && ctx.adapters().dropout() > 0;
-    if (!dropout && ads.stream().allMatch(a -> a instanceof LoraAdapter)) {
+    if (!dropout && ads.stream().allMatch(a -> a != null && a.batchesDown())) {
       List<NDArray> deltas = fusedDeltas(x, ads);
       for (int i = 0; i < kinds.length; i++) {
         if (deltas.get(i) != null) {
@@ -116,7 +116,7 @@ final class Projections {
     List<Long> ranks = new ArrayList<>();
     for (Adapter a : ads) {
       if (a != null) {
-        NDArray ai = Ops.castWithGrad(((LoraAdapter) a).a(), t);
+        NDArray ai = Ops.castWithGrad(a.down(), t);
         as.add(ai);
         ranks.add(ai.getShape().get(0));
       }
@@ -126,12 +126,11 @@ final class Projections {
       ads.forEach(a -> out.add(null));
       return out;
     }
-    NDArray aCat = as.size() == 1 ? as.get(0) : ai.djl.ndarray.NDArrays.concat(as, 0); // [Σr, in]
-    NDList hs =
-        splitLast(ai.djl.nn.core.Linear.linear(x, aCat).singletonOrThrow(), ranks); // [..., r_i]
+    NDArray aCat = as.size() == 1 ? as.get(0) : NDArrays.concat(as, 0); // [Σr, in]
+    NDList hs = splitLast(Linear.project(x, aCat), ranks); // [..., r_i]
     int k = 0;
     for (Adapter a : ads) {
-      out.add(a == null ? null : ((LoraAdapter) a).fromDown(hs.get(k++)));
+      out.add(a == null ? null : a.fromDown(hs.get(k++)));
     }
     return out;
   }

@@ -13,6 +13,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +62,7 @@ public final class AdaLoraController implements RankController {
     try (NDScope s = new NDScope()) {
       int matrices = 2 * adapters.all().size();
       double total = 0;
-      for (Adapter a : adapters.all()) {
-        AdaLoraAdapter ada = (AdaLoraAdapter) a;
+      for (AdaLoraAdapter ada : adapters.adaLoras()) {
         List<TrainableParam> p = ada.trainable();
         total +=
             addOrth(ada.a(), false, grads.get(p.get(0).name()), orthWeight / matrices * lossScale);
@@ -83,6 +83,11 @@ public final class AdaLoraController implements RankController {
       grad.addi(g.mul((float) (2 * scale / norm)));
     }
     return norm;
+  }
+
+  @Override
+  public boolean observes() {
+    return true;
   }
 
   /** PEFT's update_ipt: EMA of |w·g| and of its deviation, per element, on the device. */
@@ -112,8 +117,7 @@ public final class AdaLoraController implements RankController {
     if (!b.mask() || ema.isEmpty()) {
       return;
     }
-    List<AdaLoraAdapter> list = new ArrayList<>();
-    adapters.all().forEach(a -> list.add((AdaLoraAdapter) a));
+    List<AdaLoraAdapter> list = adapters.adaLoras();
     List<double[]> scores = scores(list);
     List<AdaLoraMasking.TripletScores> triplets = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
@@ -174,8 +178,8 @@ public final class AdaLoraController implements RankController {
         added++;
       }
     }
-    double min = java.util.Arrays.stream(scores).min().orElse(0);
-    double mean = java.util.Arrays.stream(scores).average().orElse(0);
+    double min = Arrays.stream(scores).min().orElse(0);
+    double mean = Arrays.stream(scores).average().orElse(0);
     return new RankPlan.Change(
         s.id(), old, kept.stream().mapToInt(Integer::intValue).toArray(), added, min, mean);
   }
@@ -192,10 +196,11 @@ public final class AdaLoraController implements RankController {
 
   @Override
   public double[] stepStats(AdapterSet adapters) {
-    int active = adapters.all().stream().mapToInt(a -> ((AdaLoraAdapter) a).activeRank()).sum();
+    int active = adapters.all().stream().mapToInt(Adapter::effectiveRank).sum();
     return new double[] {lastOrth, active};
   }
 
+  @Override
   public int events() {
     return events;
   }

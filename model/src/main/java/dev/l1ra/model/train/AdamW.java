@@ -2,10 +2,11 @@ package dev.l1ra.model.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.l1ra.model.adapter.TrainableParam;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -75,7 +76,7 @@ public final class AdamW implements AutoCloseable {
     NDArray p = param.array();
     Moments s =
         state.computeIfAbsent(
-            param.name(), n -> Moments.zeros(manager, p.getShape(), RankAxis.of(param)));
+            param.name(), n -> Moments.zeros(manager, p.getShape(), param.rankAxis()));
     if (hp.weightDecay() != 0) {
       p.muli(1 - hp.lr() * hp.weightDecay());
     }
@@ -116,7 +117,7 @@ public final class AdamW implements AutoCloseable {
       Moments s =
           new Moments(
               manager.zeros(shape), manager.zeros(shape), manager.zeros(ageShape(shape, rankAxis)));
-      ai.djl.ndarray.NDScope.unregister(s.m, s.v, s.age);
+      NDScope.unregister(s.m, s.v, s.age);
       return s;
     }
 
@@ -126,7 +127,7 @@ public final class AdamW implements AutoCloseable {
         return new Shape(1);
       }
       long[] dims = new long[shape.dimension()];
-      java.util.Arrays.fill(dims, 1);
+      Arrays.fill(dims, 1);
       dims[rankAxis] = shape.get(rankAxis);
       return new Shape(dims);
     }
@@ -136,27 +137,6 @@ public final class AdamW implements AutoCloseable {
       m.close();
       v.close();
       age.close();
-    }
-  }
-
-  /** Where the rank dimension is in each adapter tensor. */
-  public static final class RankAxis {
-    private RankAxis() {}
-
-    /** 0 for lora_A [r, in] and gates [r]; 1 for lora_B [out, r]; −1 otherwise. */
-    public static int of(TrainableParam p) {
-      String n = p.name();
-      if (n.contains(".lora_A") || n.endsWith(".lora_c")) {
-        return 0;
-      }
-      if (n.contains(".lora_B")) {
-        return 1;
-      }
-      return -1;
-    }
-
-    public static List<Integer> all(List<TrainableParam> ps) {
-      return ps.stream().map(RankAxis::of).toList();
     }
   }
 }

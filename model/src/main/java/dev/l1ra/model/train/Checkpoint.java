@@ -2,20 +2,17 @@ package dev.l1ra.model.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.l1ra.core.hf.ModuleId;
-import dev.l1ra.core.lora.AdapterSpec;
-import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.safetensors.DType;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.util.AtomicFiles;
-import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
+import dev.l1ra.model.adapter.AdapterEntry;
 import dev.l1ra.model.adapter.AdapterSet;
-import dev.l1ra.model.adapter.LoraAdapter;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.Ops;
 import java.io.IOException;
@@ -25,15 +22,21 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * A resumable training checkpoint: adapter weights (gates included), AdamW moments and per-rank
  * step counts, and the trainer's scalar state. Written to a temporary folder and renamed into
  * place, so a crash mid-write leaves the previous checkpoint intact. fp32 bytes are stored exactly,
  * so a resumed CPU run reproduces the uninterrupted one bit for bit.
+ *
+ * <p>Also the one owner of a run's checkpoint folders: {@code <dir>/step-NNNNNN} holds the state to
+ * run from step NNNNNN on ({@link #folder}, {@link #latest}, {@link #prune}).
  */
 public final class Checkpoint {
   public static final String TENSORS = "state.safetensors";
@@ -42,60 +45,13 @@ public final class Checkpoint {
   /** Prefix of a rank controller's tensors in the checkpoint. */
   public static final String CONTROLLER = "controller/";
 
+  private static final String FOLDER = "step-%06d";
+  private static final String FOLDER_PATTERN = "step-\\d+";
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Checkpoint() {}
-
-  /**
-   * One adapter's variant, shape and fixed scaling.
-   *
-   * @param variant {@code lora} (gated when {@code gated}) or {@code adalora}
-   * @param mask AdaLoRA's active triplets, null for LoRA
-   */
-  public record AdapterEntry(
-      String variant,
-      String module,
-      int rank,
-      double alpha,
-      int in,
-      int out,
-      boolean rslora,
-      float scaling,
-      boolean gated,
-      boolean[] mask)
-      implements java.io.Serializable {
-    ModuleId id() {
-      return ModuleId.parse(module)
-          .orElseThrow(() -> new IllegalStateException("bad module " + module));
-    }
-
-    AdapterSpec spec() {
-      return new AdapterSpec(id(), rank, alpha, in, out, rslora);
-    }
-
-    /** Tensor names in {@link AdapterSet#trainable()} order. */
-    List<String> tensors() {
-      ModuleId id = id();
-      if (variant.equals("adalora")) {
-        return List.of(
-            PeftNames.loraA(id), PeftNames.loraB(id), PeftNames.PREFIX + id.hfName() + ".lora_E");
-      }
-      return gated
-          ? List.of(PeftNames.loraA(id), PeftNames.loraB(id), PeftNames.gate(id))
-          : List.of(PeftNames.loraA(id), PeftNames.loraB(id));
-    }
-
-    /** The adapter from its tensors (in {@link #tensors()} order); takes ownership. */
-    Adapter adapter(List<NDArray> t) {
-      if (variant.equals("adalora")) {
-        AdaLoraAdapter a = new AdaLoraAdapter(spec(), t.get(0), t.get(2), t.get(1));
-        a.restoreMask(mask);
-        return a;
-      }
-      return LoraAdapter.restore(spec(), scaling, t.get(0), t.get(1), gated ? t.get(2) : null);
-    }
-  }
 
   /**
    * Scalar trainer state.
@@ -112,6 +68,43 @@ public final class Checkpoint {
       double dropout,
       List<AdapterEntry> adapters,
       Map<String, Object> extra) {}
+
+  /** The folder of the checkpoint to resume at step {@code next}. */
+  public static Path folder(Path dir, int next) {
+    return dir.resolve(String.format(FOLDER, next));
+  }
+
+  /** The newest complete checkpoint in {@code dir}, if any. */
+  public static Optional<Path> latest(Path dir) {
+    return complete(dir).stream().max(Comparator.naturalOrder());
+  }
+
+  /** Deletes all but the newest {@code keep} checkpoint folders in {@code dir}. */
+  public static void prune(Path dir, int keep) {
+    List<Path> all = complete(dir);
+    for (Path old : all.subList(0, Math.max(0, all.size() - keep))) {
+      try {
+        AtomicFiles.deleteTree(old);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot delete old checkpoint " + old + ": " + e, e);
+      }
+    }
+  }
+
+  /** Complete checkpoint folders, oldest first. */
+  private static List<Path> complete(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().matches(FOLDER_PATTERN))
+          .filter(p -> Files.isRegularFile(p.resolve(STATE)))
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list checkpoints in " + dir + ": " + e, e);
+    }
+  }
 
   /** Writes a checkpoint folder atomically. */
   public static void save(Path dir, AdapterSet adapters, AdamW adam, State state) {
@@ -140,85 +133,6 @@ public final class Checkpoint {
       throw new UncheckedIOException("cannot write checkpoint " + dir + ": " + e, e);
     }
     AtomicFiles.replaceDirectory(tmp, dir);
-  }
-
-  /** The adapter entries of an adapter set, for {@link State}. */
-  public static List<AdapterEntry> entries(AdapterSet adapters) {
-    List<AdapterEntry> out = new ArrayList<>();
-    for (Adapter a : adapters.all()) {
-      AdapterSpec s = a.spec();
-      if (a instanceof AdaLoraAdapter ada) {
-        out.add(
-            new AdapterEntry(
-                "adalora",
-                s.id().hfName(),
-                s.rank(),
-                s.alpha(),
-                s.in(),
-                s.out(),
-                false,
-                1f,
-                false,
-                ada.mask()));
-      } else {
-        LoraAdapter l = (LoraAdapter) a;
-        out.add(
-            new AdapterEntry(
-                "lora",
-                s.id().hfName(),
-                s.rank(),
-                s.alpha(),
-                s.in(),
-                s.out(),
-                s.rslora(),
-                l.scaling(),
-                l.gated(),
-                null));
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Builds adapters from entries and fp32 values in {@link AdapterSet#trainable()} order (A, B,
-   * then the gate if any, per module): what a Spark task receives from the driver.
-   */
-  public static AdapterSet build(
-      List<AdapterEntry> entries, double dropout, List<float[]> values, NDManager manager) {
-    List<Adapter> list = new ArrayList<>();
-    int k = 0;
-    for (AdapterEntry e : entries) {
-      List<NDArray> t = new ArrayList<>();
-      for (String name : e.tensors()) {
-        t.add(owned(manager, values.get(k++), null));
-      }
-      list.add(e.adapter(shaped(e, t)));
-    }
-    if (k != values.size()) {
-      throw new IllegalArgumentException(
-          "adapter state has " + values.size() + " tensors, the entries need " + k);
-    }
-    return new AdapterSet(list, dropout);
-  }
-
-  /** Gives flat tensors their shapes: A [r, in], B [out, r], gate / E [r]. */
-  private static List<NDArray> shaped(AdapterEntry e, List<NDArray> flat) {
-    List<NDArray> out = new ArrayList<>();
-    out.add(flat.get(0).reshape(e.rank(), e.in()));
-    out.add(flat.get(1).reshape(e.out(), e.rank()));
-    if (flat.size() > 2) {
-      out.add(flat.get(2).reshape(e.rank()));
-    }
-    for (NDArray x : out) {
-      ai.djl.ndarray.NDScope.unregister(x);
-    }
-    return out;
-  }
-
-  private static NDArray owned(NDManager m, float[] v, Shape s) {
-    NDArray x = Ops.engineOwned(m.create(v, s == null ? new Shape(v.length) : s));
-    ai.djl.ndarray.NDScope.unregister(x);
-    return x;
   }
 
   /** Reads the scalar state of a checkpoint folder. */
@@ -257,11 +171,26 @@ public final class Checkpoint {
               new AdamW.Moments(
                   read(f, adam.manager(), p.name() + ".exp_avg"),
                   read(f, adam.manager(), p.name() + ".exp_avg_sq"),
-                  read(f, adam.manager(), p.name() + ".age")));
+                  age(read(f, adam.manager(), p.name() + ".age"), p)));
         }
       }
       return set;
     }
+  }
+
+  /**
+   * A stored step count in the shape the parameter's rank axis asks for: checkpoints written before
+   * AdaLoRA's singular values stated their rank axis hold one count, broadcast here.
+   */
+  private static NDArray age(NDArray stored, TrainableParam p) {
+    Shape want = AdamW.Moments.ageShape(p.array().getShape(), p.rankAxis());
+    if (stored.getShape().equals(want) || stored.size() != 1) {
+      return stored;
+    }
+    NDArray age = stored.broadcast(want).duplicate();
+    NDScope.unregister(age);
+    stored.close();
+    return age;
   }
 
   /** Extra tensors a checkpoint holds under a prefix (e.g. a rank controller's state). */
@@ -277,17 +206,15 @@ public final class Checkpoint {
     return out;
   }
 
+  /** A stored tensor in engine memory, owned by {@code m} (not by any open scope). */
   private static NDArray read(SafetensorsFile f, NDManager m, String name) {
-    return owned(m, f.floats(name), new Shape(f.info(name).shape()));
+    NDArray x = Ops.engineOwned(m.create(f.floats(name), new Shape(f.info(name).shape())));
+    NDScope.unregister(x);
+    return x;
   }
 
   private static SafetensorsWriter.Tensor f32(NDArray x) {
     ByteBuffer b = ByteBuffer.wrap(x.toByteArray()).order(ByteOrder.LITTLE_ENDIAN);
     return new SafetensorsWriter.Tensor(DType.F32, x.getShape().getShape(), b);
-  }
-
-  /** Free-form extra map helper. */
-  public static Map<String, Object> extra() {
-    return new LinkedHashMap<>();
   }
 }

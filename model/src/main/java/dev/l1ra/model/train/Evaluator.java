@@ -39,7 +39,7 @@ public interface Evaluator {
       LlamaModel model, AdapterSet adapters, List<Sample> samples, int microBatch, int padId) {
     double nll = 0;
     long tokens = 0;
-    for (HostBatch b : LocalGradients.microBatches(samples, microBatch, padId)) {
+    for (HostBatch b : HostBatch.split(samples, microBatch, padId)) {
       try (NDScope scope = new NDScope()) {
         NDList t = b.targets(model.manager());
         NDArray logits = model.logits(b.toDevice(model.manager()), adapters, false);

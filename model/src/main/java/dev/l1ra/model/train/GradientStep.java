@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
@@ -15,6 +16,7 @@ import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.loss.CausalLmLoss;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Forward and backward over a worker's micro-batches, accumulating adapter gradients in place. Each
@@ -45,21 +47,47 @@ public final class GradientStep {
    */
   public record Options(double normalizer, double lossScale, long seed, boolean recompute) {}
 
+  /** What one worker's share of a step produced (the gradients are in the adapters' .grad). */
+  public record Share(NDArray nllSum, long learnedTokens, long inputTokens) {}
+
+  /**
+   * One worker's share of a step: its samples split into micro-batches in order, forward and
+   * backward over each, gradients accumulated in the adapters' parameters.
+   *
+   * @param samples this worker's samples of the global batch (may be empty)
+   * @param o normalizer (learned tokens of the whole global batch), loss scale, seed, recompute
+   * @return the NLL sum (a float32 scalar on the device, in the caller's NDScope) and token counts
+   */
+  public static Share share(
+      LlamaModel model,
+      AdapterSet adapters,
+      List<Sample> samples,
+      int microBatch,
+      int padId,
+      Options o) {
+    List<HostBatch> micro = HostBatch.split(samples, microBatch, padId);
+    long learned = micro.stream().mapToLong(HostBatch::learned).sum();
+    long input = samples.stream().mapToLong(Sample::length).sum();
+    return new Share(accumulate(model, adapters, micro, o), learned, input);
+  }
+
   /**
    * Runs all micro-batches.
    *
-   * @param scope manager for the returned scalar (the caller's step scope)
-   * @return the unscaled NLL sum over all micro-batches, a float32 scalar on the device
+   * @return the unscaled NLL sum over all micro-batches: a float32 scalar on the model's device,
+   *     owned by the model's manager and registered in the caller's NDScope (close it with the
+   *     step)
    */
   public static NDArray accumulate(
-      NDManager scope, LlamaModel model, AdapterSet adapters, List<HostBatch> micro, Options o) {
-    NDArray total = scope.zeros(new Shape());
+      LlamaModel model, AdapterSet adapters, List<HostBatch> micro, Options o) {
+    NDManager m = model.manager();
+    NDArray total = m.zeros(new Shape());
     for (int i = 0; i < micro.size(); i++) {
       long seed = Seeds.mix(o.seed(), i);
       try (NDScope s = new NDScope()) {
         HostBatch b = micro.get(i);
-        NDList t = b.targets(scope);
-        Batch batch = b.toDevice(scope);
+        NDList t = b.targets(m);
+        Batch batch = b.toDevice(m);
         double scale = o.lossScale() / o.normalizer();
         NDArray nll =
             o.recompute()
@@ -79,7 +107,7 @@ public final class GradientStep {
    * Computes the NLL sum with recording on (its intermediates freed as soon as it is done) and
    * backpropagates it times {@code scale}; returns the detached sum.
    */
-  private static NDArray backward(java.util.function.Supplier<NDArray> nllSum, double scale) {
+  private static NDArray backward(Supplier<NDArray> nllSum, double scale) {
     try (GradientCollector gc = engine().newGradientCollector()) {
       NDArray nll = Ops.scoped(nllSum);
       gc.backward(Ops.mulOnce(nll, scale));

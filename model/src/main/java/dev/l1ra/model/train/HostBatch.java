@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.loss.CausalLmLoss;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -52,6 +53,15 @@ public record HostBatch(
       }
     }
     return new HostBatch(b, t, ids, pos, keep, seg, shifted, learned, padded);
+  }
+
+  /** Splits samples, in order, into collated micro-batches of at most {@code size} rows. */
+  public static List<HostBatch> split(List<Sample> samples, int size, int padId) {
+    List<HostBatch> out = new ArrayList<>();
+    for (int i = 0; i < samples.size(); i += size) {
+      out.add(collate(samples.subList(i, Math.min(samples.size(), i + size)), padId));
+    }
+    return out;
   }
 
   /** The model inputs on the device (arrays belong to {@code m}). */

@@ -8,7 +8,6 @@ import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.plan.GateSnapshot;
 import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankPlan;
-import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
 import java.util.ArrayList;
@@ -98,10 +97,9 @@ public final class L1raController implements RankController {
   /** The gates of every adapter, read to the host once per event. */
   static List<GateSnapshot> snapshots(AdapterSet adapters) {
     List<GateSnapshot> out = new ArrayList<>();
-    for (Adapter a : adapters.all()) {
-      LoraAdapter l = (LoraAdapter) a;
+    for (LoraAdapter l : adapters.loras()) {
       if (!l.gated()) {
-        throw new IllegalStateException("L1RA needs gated adapters; " + a.id() + " has no gate");
+        throw new IllegalStateException("L1RA needs gated adapters; " + l.id() + " has no gate");
       }
       float[] c = l.gate().toFloatArray();
       double[] g = new double[c.length];
@@ -110,7 +108,7 @@ public final class L1raController implements RankController {
       }
       int in = l.spec().in();
       int outF = l.spec().out();
-      out.add(new GateSnapshot(a.id(), g, in + outF + 1, Math.min(in, outF)));
+      out.add(new GateSnapshot(l.id(), g, in + outF + 1, Math.min(in, outF)));
     }
     return out;
   }
@@ -124,7 +122,7 @@ public final class L1raController implements RankController {
   public double[] stepStats(AdapterSet adapters) {
     try (NDScope scope = new NDScope()) {
       NDList gates = new NDList();
-      adapters.all().forEach(a -> gates.add(((LoraAdapter) a).gate()));
+      adapters.all().forEach(a -> gates.add(a.gate()));
       NDArray all = NDArrays.concat(gates, 0);
       float mean = all.mean().getFloat();
       long below = all.lt(planner.threshold()).sum().getLong();
@@ -132,10 +130,12 @@ public final class L1raController implements RankController {
     }
   }
 
+  @Override
   public int events() {
     return events;
   }
 
+  @Override
   public int ranksMoved() {
     return ranksMoved;
   }

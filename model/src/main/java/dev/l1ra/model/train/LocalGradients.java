@@ -1,7 +1,5 @@
 package dev.l1ra.model.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.llama.LlamaModel;
@@ -29,30 +27,19 @@ public final class LocalGradients implements GradientSource {
   public StepGradients compute(
       int step, int[] sampleIndices, AdapterSet adapters, double lossScale, long seed) {
     List<Sample> batch = new ArrayList<>(sampleIndices.length);
+    long learned = 0;
     for (int i : sampleIndices) {
       batch.add(samples.get(i));
+      learned += samples.get(i).learnedTokens();
     }
-    List<HostBatch> micro = microBatches(batch, microBatch, padId);
-    long learned = micro.stream().mapToLong(HostBatch::learned).sum();
-    long input = batch.stream().mapToLong(Sample::length).sum();
-    NDManager scope = model.manager();
-    NDArray nll =
-        GradientStep.accumulate(
-            scope,
-            model,
-            adapters,
-            micro,
-            new GradientStep.Options(Math.max(1, learned), lossScale, seed, recompute));
-    return new StepGradients(TrainOptimizer.accumulated(adapters), nll.getFloat(), learned, input);
-  }
-
-  /** Splits samples, in order, into collated micro-batches of at most {@code size} rows. */
-  public static List<HostBatch> microBatches(List<Sample> samples, int size, int padId) {
-    List<HostBatch> out = new ArrayList<>();
-    for (int i = 0; i < samples.size(); i += size) {
-      out.add(HostBatch.collate(samples.subList(i, Math.min(samples.size(), i + size)), padId));
-    }
-    return out;
+    GradientStep.Options o =
+        new GradientStep.Options(Math.max(1, learned), lossScale, seed, recompute);
+    GradientStep.Share s = GradientStep.share(model, adapters, batch, microBatch, padId, o);
+    return new StepGradients(
+        TrainOptimizer.accumulated(adapters),
+        s.nllSum().getFloat(),
+        s.learnedTokens(),
+        s.inputTokens());
   }
 
   @Override

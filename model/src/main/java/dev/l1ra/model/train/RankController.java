@@ -1,13 +1,32 @@
 package dev.l1ra.model.train;
 
+import ai.djl.ndarray.NDArray;
 import dev.l1ra.model.adapter.AdapterSet;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Changes ranks during training (L1RA, AdaLoRA). Called after each optimizer step; it may resize
- * adapters and the optimizer state in place. Its own state goes into the checkpoint.
+ * adapters and the optimizer state in place. Its own state goes into the checkpoint. Fixed-rank
+ * LoRA uses {@link #NONE}, which does nothing.
  */
 public interface RankController {
+
+  /** The controller of fixed-rank methods: no hooks, no statistics, no state. */
+  RankController NONE =
+      new RankController() {
+        @Override
+        public void afterStep(
+            int step, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix) {}
+
+        @Override
+        public Map<String, Object> state() {
+          return Map.of();
+        }
+
+        @Override
+        public void restore(Map<String, Object> state) {}
+      };
 
   /**
    * @param step the 1-based step just completed
@@ -19,27 +38,30 @@ public interface RankController {
    * Before the optimizer update: may add data-independent gradient terms (AdaLoRA's orthogonality
    * regulariser) to {@code grads}, which are scaled by {@code lossScale}.
    */
-  default void beforeUpdate(
-      AdapterSet adapters, Map<String, ai.djl.ndarray.NDArray> grads, double lossScale) {}
+  default void beforeUpdate(AdapterSet adapters, Map<String, NDArray> grads, double lossScale) {}
 
   /**
    * After the optimizer update, with the step's gradients still available: {@code gradCoef} turns
    * them into the clipped, unscaled gradients the optimizer used.
    */
-  default void observe(
-      AdapterSet adapters, Map<String, ai.djl.ndarray.NDArray> grads, double gradCoef) {}
+  default void observe(AdapterSet adapters, Map<String, NDArray> grads, double gradCoef) {}
+
+  /** Whether {@link #observe} reads the gradients (then they must be kept until it ran). */
+  default boolean observes() {
+    return false;
+  }
 
   /** Tensors of the controller's state for checkpoints (e.g. importance averages). */
-  default Map<String, ai.djl.ndarray.NDArray> tensors() {
+  default Map<String, NDArray> tensors() {
     return Map.of();
   }
 
   /** Restores {@link #tensors()}. */
-  default void restoreTensors(Map<String, ai.djl.ndarray.NDArray> tensors) {}
+  default void restoreTensors(Map<String, NDArray> tensors) {}
 
   /** Names of the {@link #stepStats} values (metrics.csv columns). */
-  default java.util.List<String> statNames() {
-    return java.util.List.of();
+  default List<String> statNames() {
+    return List.of();
   }
 
   /**
@@ -48,6 +70,16 @@ public interface RankController {
    */
   default double[] stepStats(AdapterSet adapters) {
     return null;
+  }
+
+  /** Allocation events so far. */
+  default int events() {
+    return 0;
+  }
+
+  /** Ranks moved between adapters so far (L1RA's reassignment). */
+  default int ranksMoved() {
+    return 0;
   }
 
   /** JSON-compatible state for checkpoints. */

@@ -12,6 +12,7 @@ import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
+import java.util.Arrays;
 
 /**
  * Applies a {@link RankPlan} to gated LoRA adapters and their optimizer state, on the device: kept
@@ -44,11 +45,7 @@ public final class RankSurgery {
       if (!c.changed()) {
         continue;
       }
-      LoraAdapter l =
-          (LoraAdapter)
-              adapters
-                  .get(c.id())
-                  .orElseThrow(() -> new IllegalStateException("no adapter on " + c.id()));
+      LoraAdapter l = adapters.lora(c.id());
       try (NDScope scope = new NDScope()) {
         resize(l, c, adam, seed, step, initialRanks.get(c.id()).rank());
         if (rescaleAlpha) {
@@ -61,7 +58,7 @@ public final class RankSurgery {
   private static void resize(
       LoraAdapter l, RankPlan.Change c, AdamW adam, long seed, int step, int r0) {
     NDManager m = l.a().getManager();
-    NDArray keep = m.create(java.util.Arrays.stream(c.keep()).asLongStream().toArray());
+    NDArray keep = m.create(Arrays.stream(c.keep()).asLongStream().toArray());
     int in = l.spec().in();
     int out = l.spec().out();
     int add = c.added();
@@ -142,10 +139,5 @@ public final class RankSurgery {
         NDScope.unregister(x);
       }
     }
-  }
-
-  /** The adapters touched by a plan (for tests and logs). */
-  public static long changed(RankPlan plan) {
-    return plan.changes().stream().filter(RankPlan.Change::changed).count();
   }
 }

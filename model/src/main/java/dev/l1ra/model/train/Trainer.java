@@ -1,12 +1,15 @@
 package dev.l1ra.model.train;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.l1ra.core.data.DataOrder;
 import dev.l1ra.model.adapter.AdapterSet;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.function.IntToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +87,8 @@ public final class Trainer {
     this.optimizer = optimizer;
     this.source = source;
     this.evaluator = evaluator;
-    this.controller = controller;
+    this.controller =
+        Objects.requireNonNull(controller, "controller (RankController.NONE for none)");
     this.scaler = scaler;
     this.listeners = List.copyOf(listeners);
     this.order = new DataOrder(settings.seed(), source.size(), settings.globalBatch());
@@ -95,11 +99,8 @@ public final class Trainer {
    *
    * @param controllerTensors the rank controller's tensors ({@link Checkpoint#readTensors})
    */
-  public void restore(
-      Checkpoint.State s, java.util.Map<String, ai.djl.ndarray.NDArray> controllerTensors) {
-    if (controller != null) {
-      controller.restoreTensors(controllerTensors);
-    }
+  public void restore(Checkpoint.State s, Map<String, NDArray> controllerTensors) {
+    controller.restoreTensors(controllerTensors);
     restore(s);
   }
 
@@ -111,7 +112,7 @@ public final class Trainer {
         new LossScaler(
             s.lossScale(), s.lossScaleGoodSteps(), scaler.growthInterval(), s.lossScaling());
     badSteps = s.badSteps();
-    if (controller != null && s.extra().get("controller") instanceof Map<?, ?> m) {
+    if (s.extra().get("controller") instanceof Map<?, ?> m) {
       @SuppressWarnings("unchecked")
       Map<String, Object> cs = (Map<String, Object>) m;
       controller.restore(cs);
@@ -147,11 +148,9 @@ public final class Trainer {
     try (NDScope scope = new NDScope()) {
       GradientSource.StepGradients g =
           source.compute(step, order.batch(step), adapters, scaler.scale(), stepSeed(step));
-      if (controller != null) {
-        controller.beforeUpdate(adapters, g.grads(), scaler.scale());
-      }
+      controller.beforeUpdate(adapters, g.grads(), scaler.scale());
       TrainOptimizer.Outcome o = optimizer.step(adapters, g.grads(), scaler.scale(), hyper(lr));
-      if (controller != null && !o.skipped()) {
+      if (!o.skipped()) {
         controller.observe(adapters, g.grads(), o.gradCoef());
       }
       TrainOptimizer.zeroGrad(adapters);
@@ -175,7 +174,7 @@ public final class Trainer {
           secs,
           (System.nanoTime() - t0) / 1e9,
           scaler.scale(),
-          controller == null ? null : controller.stepStats(adapters));
+          controller.stepStats(adapters));
     }
   }
 
@@ -217,14 +216,12 @@ public final class Trainer {
   }
 
   private void maybeReallocate(int step) {
-    if (controller != null) {
-      controller.afterStep(
-          step + 1,
-          settings.totalSteps(),
-          adapters,
-          optimizer.adam(),
-          settings.lr().applyAsDouble(step));
-    }
+    controller.afterStep(
+        step + 1,
+        settings.totalSteps(),
+        adapters,
+        optimizer.adam(),
+        settings.lr().applyAsDouble(step));
   }
 
   private void log(TrainListener.StepRecord r) {
@@ -274,37 +271,21 @@ public final class Trainer {
     if (settings.checkpointDir() == null) {
       return null;
     }
-    Path dir = settings.checkpointDir().resolve(String.format("step-%06d", next));
+    Path dir = Checkpoint.folder(settings.checkpointDir(), next);
     listeners.forEach(l -> l.beforeCheckpoint(next));
-    Checkpoint.save(
-        dir,
-        adapters,
-        optimizer.adam(),
-        state(next),
-        controller == null ? java.util.Map.of() : controller.tensors());
-    pruneCheckpoints();
-    return dir;
-  }
-
-  /** Deletes all but the newest {@code keepCheckpoints} checkpoint folders. */
-  private void pruneCheckpoints() {
-    try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(settings.checkpointDir())) {
-      List<Path> all =
-          s.filter(p -> p.getFileName().toString().matches("step-\\d+")).sorted().toList();
-      for (Path old : all.subList(0, Math.max(0, all.size() - settings.keepCheckpoints()))) {
-        dev.l1ra.core.util.AtomicFiles.deleteTree(old);
-      }
-    } catch (java.io.IOException e) {
+    Checkpoint.save(dir, adapters, optimizer.adam(), state(next), controller.tensors());
+    try {
+      Checkpoint.prune(settings.checkpointDir(), settings.keepCheckpoints());
+    } catch (UncheckedIOException e) {
       LOG.warn("could not prune old checkpoints in {}: {}", settings.checkpointDir(), e.toString());
     }
+    return dir;
   }
 
   /** The scalar state to resume at step {@code next}. */
   public Checkpoint.State state(int next) {
     Map<String, Object> extra = new LinkedHashMap<>();
-    if (controller != null) {
-      extra.put("controller", controller.state());
-    }
+    extra.put("controller", controller.state());
     return new Checkpoint.State(
         next,
         scaler.scale(),
@@ -312,7 +293,7 @@ public final class Trainer {
         scaler.enabled(),
         badSteps,
         adapters.dropout(),
-        Checkpoint.entries(adapters),
+        adapters.entries(),
         extra);
   }
 

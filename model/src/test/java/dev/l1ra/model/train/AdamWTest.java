@@ -38,7 +38,7 @@ class AdamWTest {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         AdamW opt = new AdamW(AdamW.Settings.defaults(), m)) {
       NDArray p = m.create(new float[] {1f}, new Shape(1));
-      TrainableParam param = new TrainableParam("w", p, ParamGroup.MATRIX);
+      TrainableParam param = TrainableParam.plain("w", p, ParamGroup.MATRIX);
       for (int t = 0; t < grads.length; t++) {
         try (NDScope scope = new NDScope()) {
           opt.update(
@@ -58,7 +58,7 @@ class AdamWTest {
       // lora_A [r=2, in=1]: rank 0 has trained 3 steps, rank 1 is new (age 0, zero moments)
       NDArray a = m.create(new float[] {0f, 0f}, new Shape(2, 1));
       TrainableParam pa =
-          new TrainableParam("base_model.model.x.lora_A.weight", a, ParamGroup.MATRIX);
+          new TrainableParam("base_model.model.x.lora_A.weight", a, ParamGroup.MATRIX, 0);
       NDArray g = m.create(new float[] {1f, 1f}, new Shape(2, 1));
       try (NDScope scope = new NDScope()) {
         opt.update(pa, g, new AdamW.GroupStep(0.1, 0));

@@ -93,7 +93,7 @@ class GcSafetyTest {
       throws InterruptedException {
     Map<String, float[]> out = new LinkedHashMap<>();
     try (NDScope s = new NDScope()) {
-      HostBatch b = LocalGradients.microBatches(DATA, 4, 0).get(0);
+      HostBatch b = HostBatch.split(DATA, 4, 0).get(0);
       NDList t = b.targets(m.manager());
       Batch batch = b.toDevice(m.manager());
       try (GradientCollector gc = EngineInfo.engine().newGradientCollector()) {

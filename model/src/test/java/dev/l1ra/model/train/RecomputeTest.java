@@ -31,10 +31,10 @@ class RecomputeTest {
     Map<String, float[]> out = new LinkedHashMap<>();
     try (NDScope s = new NDScope()) {
       long learned = DATA.stream().mapToLong(Sample::learnedTokens).sum();
-      List<HostBatch> micro = LocalGradients.microBatches(DATA, 3, 0);
+      List<HostBatch> micro = HostBatch.split(DATA, 3, 0);
       loss[0] =
           GradientStep.accumulate(
-                  m.manager(), m, set, micro, new GradientStep.Options(learned, 1.0, 99, recompute))
+                  m, set, micro, new GradientStep.Options(learned, 1.0, 99, recompute))
               .getFloat();
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());
