@@ -43,7 +43,7 @@ final class Baseline {
                 "run.name=" + cfg.run().name() + "-lora-baseline",
                 "run.baseline=false"));
     LOG.info("same-budget LoRA baseline: r = {} on {} adapters (Σr {})", r, adapters, r * adapters);
-    TrainJob.Result base = TrainJob.run(spark, b, false, -1);
+    TrainJob.Result base = TrainJob.run(spark, b, false);
     addToReport(main.paths().report(), base);
     if (main.summary().finalEval() != null && base.summary().finalEval() != null) {
       LOG.info(

@@ -68,9 +68,8 @@ public final class TrainJob {
    * Runs training for a config.
    *
    * @param fresh ignore existing checkpoints (otherwise the latest one is resumed)
-   * @param failOnce test hook: fail the first attempt of one task at this step (−1: never)
    */
-  public static Result run(SparkSession spark, RunConfig cfg, boolean fresh, int failOnce) {
+  public static Result run(SparkSession spark, RunConfig cfg, boolean fresh) {
     long t0 = System.nanoTime();
     RunPaths paths = new RunPaths(Path.of(cfg.run().outputDir(), cfg.run().name()));
     AtomicFiles.writeString(paths.config(), RunConfigs.toYaml(cfg));
@@ -98,8 +97,7 @@ public final class TrainJob {
                 cfg.run().seed(),
                 cfg.train().globalBatch(),
                 cfg.spark().partitions(),
-                driver,
-                failOnce);
+                driver);
         SparkEvaluator eval =
             data.eval() == null
                 ? null

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.data.SparkSessions;
+import dev.l1ra.job.spark.TaskFaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,11 +105,17 @@ class JobTest {
     }
   }
 
+  /** Trains run {@code name}; with {@code failOnce} ≥ 0 one task attempt fails at that step. */
   private static TrainJob.Result train(
       String name, List<String> sets, boolean fresh, int failOnce) {
     List<String> all = new ArrayList<>(sets);
     all.add("run.name=" + name);
-    return TrainJob.run(spark, RunConfigs.load(base, all), fresh, failOnce);
+    TaskFaults.failFirstAttemptAt(failOnce);
+    try {
+      return TrainJob.run(spark, RunConfigs.load(base, all), fresh);
+    } finally {
+      TaskFaults.failFirstAttemptAt(-1);
+    }
   }
 
   private static List<String> column(Path csv, int col) throws IOException {

@@ -122,17 +122,4 @@ public record LoraSettings(
         dropout,
         layersToTransform);
   }
-
-  public LoraSettings withDropout(double p) {
-    return new LoraSettings(
-        r,
-        alpha,
-        targetModules,
-        targetRegex,
-        rankPattern,
-        alphaPattern,
-        useRslora,
-        p,
-        layersToTransform);
-  }
 }

@@ -1,6 +1,5 @@
 package dev.l1ra.core.memory;
 
-import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
@@ -219,14 +218,5 @@ public final class MemoryEstimator {
       }
     }
     return lo;
-  }
-
-  /** Adapter parameters of all-linear LoRA at rank r (for quick what-ifs without a layout). */
-  public static long loraParameters(ModelConfig c, int r) {
-    long perLayer = 0;
-    for (LinearKind k : LinearKind.values()) {
-      perLayer += (long) r * (k.inFeatures(c) + k.outFeatures(c));
-    }
-    return perLayer * c.numLayers();
   }
 }

@@ -53,8 +53,4 @@ public record RankPlan(
   public int totalRankAfter() {
     return changes.stream().mapToInt(Change::newRank).sum();
   }
-
-  public boolean changesAnything() {
-    return changes.stream().anyMatch(Change::changed);
-  }
 }

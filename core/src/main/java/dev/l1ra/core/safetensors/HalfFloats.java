@@ -115,18 +115,4 @@ public final class HalfFloats {
     }
     return out;
   }
-
-  /** Narrows F32 or BF16 little-endian bytes to a new direct F16 buffer (round to nearest even). */
-  public static ByteBuffer narrowToF16(ByteBuffer data, DType dtype) {
-    ByteBuffer src = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-    int n = src.remaining() / dtype.bytes();
-    ByteBuffer out = ByteBuffer.allocateDirect(n * 2).order(ByteOrder.LITTLE_ENDIAN);
-    int base = src.position();
-    for (int i = 0; i < n; i++) {
-      float f =
-          dtype == DType.F32 ? src.getFloat(base + 4 * i) : bf16ToFloat(src.getShort(base + 2 * i));
-      out.putShort(i * 2, floatToHalf(f));
-    }
-    return out;
-  }
 }

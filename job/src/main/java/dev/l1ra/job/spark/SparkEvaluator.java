@@ -25,8 +25,7 @@ public final class SparkEvaluator implements Evaluator, AutoCloseable {
 
   @Override
   public Result evaluate(AdapterSet adapters) {
-    StepInput in =
-        adapters == null ? StepInput.baseModel() : StepInput.of(-1, adapters, 1, 1, 0, -1);
+    StepInput in = adapters == null ? StepInput.baseModel() : StepInput.of(-1, adapters, 1, 1, 0);
     Broadcast<StepInput> bc = sc.broadcast(in);
     WorkerSpec ws = spec;
     Result r =

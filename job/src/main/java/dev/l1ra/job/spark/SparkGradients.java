@@ -12,7 +12,6 @@ import dev.l1ra.model.train.GradientSource;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -36,7 +35,6 @@ public final class SparkGradients implements GradientSource {
   private final int globalBatch;
   private final int partitions;
   private final NDManager manager;
-  private final int failOnce;
   private EpochShards epoch;
   private double sparkSeconds;
   private double computeSeconds;
@@ -45,7 +43,6 @@ public final class SparkGradients implements GradientSource {
   /**
    * @param samples training samples in their global order (sorted by id)
    * @param manager where gradient arrays are created on the driver (the optimizer's device)
-   * @param failOnce test hook (see {@link StepInput#failOnce()}), −1 in real runs
    */
   public SparkGradients(
       JavaSparkContext sc,
@@ -55,8 +52,7 @@ public final class SparkGradients implements GradientSource {
       long seed,
       int globalBatch,
       int partitions,
-      NDManager manager,
-      int failOnce) {
+      NDManager manager) {
     if (globalBatch % partitions != 0) {
       throw new IllegalArgumentException(
           "train.global_batch ("
@@ -73,7 +69,6 @@ public final class SparkGradients implements GradientSource {
     this.globalBatch = globalBatch;
     this.partitions = partitions;
     this.manager = manager;
-    this.failOnce = failOnce;
   }
 
   @Override
@@ -85,7 +80,7 @@ public final class SparkGradients implements GradientSource {
     for (int i : sampleIndices) {
       normalizer += learned[i];
     }
-    StepInput in = StepInput.of(step, adapters, Math.max(1, normalizer), lossScale, seed, failOnce);
+    StepInput in = StepInput.of(step, adapters, Math.max(1, normalizer), lossScale, seed);
     Broadcast<StepInput> bc = sc.broadcast(in);
     int stepInEpoch = step % order.stepsPerEpoch();
     WorkerSpec ws = spec;
@@ -96,7 +91,7 @@ public final class SparkGradients implements GradientSource {
             .mapPartitionsWithIndex(
                 (p, it) -> {
                   StepInput s = bc.value();
-                  maybeFail(s, p);
+                  TaskFaults.maybeFail(s.step(), p);
                   List<Sample> mine = it.next().forStep(stepInEpoch, b);
                   long seedP = s.seed() * 31 + p;
                   return List.of(
@@ -112,14 +107,6 @@ public final class SparkGradients implements GradientSource {
     computeSeconds += sum.computeSeconds();
     steps++;
     return new StepGradients(toArrays(adapters, sum), sum.nllSum(), sum.learned(), sum.input());
-  }
-
-  /** The test hook: the first attempt of partition 0 fails at the chosen step. */
-  private static void maybeFail(StepInput s, int partition) {
-    TaskContext tc = TaskContext.get();
-    if (s.failOnce() == s.step() && partition == 0 && tc != null && tc.attemptNumber() == 0) {
-      throw new IllegalStateException("injected task failure at step " + s.step() + " (test hook)");
-    }
   }
 
   private EpochShards shardsFor(int e) {

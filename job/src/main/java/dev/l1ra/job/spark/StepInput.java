@@ -11,26 +11,20 @@ import java.io.Serializable;
  *
  * @param adapters the adapters' values, or null to score the base model
  * @param normalizer learned tokens of the whole global batch
- * @param failOnce test hook: the first attempt of partition 0 throws at this step (−1: never)
  */
 public record StepInput(
-    int step,
-    AdapterSnapshot adapters,
-    double normalizer,
-    double lossScale,
-    long seed,
-    int failOnce)
+    int step, AdapterSnapshot adapters, double normalizer, double lossScale, long seed)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** The driver's adapters as a step input (values copied to the host). */
   public static StepInput of(
-      int step, AdapterSet adapters, double normalizer, double lossScale, long seed, int failOnce) {
-    return new StepInput(step, AdapterSnapshot.of(adapters), normalizer, lossScale, seed, failOnce);
+      int step, AdapterSet adapters, double normalizer, double lossScale, long seed) {
+    return new StepInput(step, AdapterSnapshot.of(adapters), normalizer, lossScale, seed);
   }
 
   /** No adapters: score the base model. */
   public static StepInput baseModel() {
-    return new StepInput(-1, null, 1, 1, 0, -1);
+    return new StepInput(-1, null, 1, 1, 0);
   }
 }

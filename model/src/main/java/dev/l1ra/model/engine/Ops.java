@@ -96,9 +96,4 @@ public final class Ops {
   public static void zeroGrad(NDArray leaf) {
     JniUtils.zeroGrad((PtNDArray) leaf);
   }
-
-  /** Whether autograd is currently recording (inside a GradientCollector). */
-  public static boolean gradMode() {
-    return JniUtils.isGradMode();
-  }
 }

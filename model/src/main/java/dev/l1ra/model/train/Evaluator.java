@@ -29,11 +29,6 @@ public interface Evaluator {
 
   Result evaluate(AdapterSet adapters);
 
-  /** Evaluation in this JVM over samples in memory, micro-batch by micro-batch, no autograd. */
-  static Evaluator local(LlamaModel model, List<Sample> samples, int microBatch, int padId) {
-    return adapters -> score(model, adapters, samples, microBatch, padId);
-  }
-
   /** The scoring loop shared by local evaluation and Spark eval tasks. */
   static Result score(
       LlamaModel model, AdapterSet adapters, List<Sample> samples, int microBatch, int padId) {
