@@ -1,6 +1,7 @@
 package dev.l1ra.job;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,6 +30,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -89,12 +91,9 @@ final class BenchCommand {
                     micro,
                     new GradientStep.Options(micro.get(0).learned(), scale, s, recompute))
                 .getFloat();
-            opt.step(
-                adapters,
-                TrainOptimizer.accumulated(adapters),
-                scale,
-                new TrainOptimizer.Hyper(1e-4, 0, 1.0, null));
-            TrainOptimizer.zeroGrad(adapters);
+            Map<String, NDArray> grads = TrainOptimizer.accumulated(adapters);
+            opt.step(adapters, grads, scale, new TrainOptimizer.Hyper(1e-4, 0, 1.0, null));
+            TrainOptimizer.zero(grads.values());
           }
           if (s >= 0) {
             ms[s] = (System.nanoTime() - t0) / 1e6;

@@ -106,7 +106,8 @@ public final class SparkGradients implements GradientSource {
     sparkSeconds += (System.nanoTime() - t0) / 1e9;
     computeSeconds += sum.computeSeconds();
     steps++;
-    return new StepGradients(toArrays(adapters, sum), sum.nllSum(), sum.learned(), sum.input());
+    return new StepGradients(
+        toArrays(adapters, sum), sum.nllSum(), sum.learned(), sum.input(), false);
   }
 
   private EpochShards shardsFor(int e) {

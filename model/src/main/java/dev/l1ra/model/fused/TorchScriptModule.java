@@ -6,6 +6,9 @@ import ai.djl.Model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.training.ParameterStore;
 import dev.l1ra.model.engine.EngineInfo;
 import java.io.IOException;
@@ -61,6 +64,21 @@ final class TorchScriptModule implements AutoCloseable {
     }
     // training=true: no no-grad guard around the call; autograd records iff grad mode is on
     return block.forward(store, inputs, true).singletonOrThrow();
+  }
+
+  /**
+   * Runs {@code method} without autograd (the engine's inference guard), with arguments of any
+   * TorchScript type built by the caller: tensors, lists of tensors or floats, floats, booleans.
+   * The arguments are closed after the call; the caller closes the result.
+   */
+  IValue run(String method, IValue... args) {
+    try {
+      return IValueUtils.runMethod((PtSymbolBlock) block, method, args);
+    } finally {
+      for (IValue a : args) {
+        a.close();
+      }
+    }
   }
 
   /** The archive file this module was loaded from. */

@@ -68,15 +68,19 @@ public final class AdamW implements AutoCloseable {
     return manager;
   }
 
+  /** The moments of a parameter, created as zeros (step count 0) on first use. */
+  public Moments momentsFor(TrainableParam param) {
+    return state.computeIfAbsent(
+        param.name(), n -> Moments.zeros(manager, param.array().getShape(), param.rankAxis()));
+  }
+
   /**
-   * Applies one update to {@code param} with gradient {@code grad} (already unscaled and clipped).
-   * Creates zero state on first use.
+   * Applies one update to {@code param} with gradient {@code grad} (already unscaled and clipped):
+   * the per-tensor reference of the multi-tensor step. Creates zero state on first use.
    */
   public void update(TrainableParam param, NDArray grad, GroupStep hp) {
     NDArray p = param.array();
-    Moments s =
-        state.computeIfAbsent(
-            param.name(), n -> Moments.zeros(manager, p.getShape(), param.rankAxis()));
+    Moments s = momentsFor(param);
     if (hp.weightDecay() != 0) {
       p.muli(1 - hp.lr() * hp.weightDecay());
     }

@@ -18,9 +18,15 @@ public interface GradientSource extends AutoCloseable {
    * @param nllSum summed next-token NLL over learned tokens (unscaled)
    * @param learnedTokens learned targets in the batch (the loss normaliser)
    * @param inputTokens non-padding input tokens processed
+   * @param inParameters the gradients are the parameters' own accumulated .grad (to be zeroed after
+   *     the step), not arrays made for this step
    */
   record StepGradients(
-      Map<String, NDArray> grads, double nllSum, long learnedTokens, long inputTokens) {
+      Map<String, NDArray> grads,
+      double nllSum,
+      long learnedTokens,
+      long inputTokens,
+      boolean inParameters) {
     public double loss() {
       return nllSum / Math.max(1, learnedTokens);
     }

@@ -39,7 +39,8 @@ public final class LocalGradients implements GradientSource {
         TrainOptimizer.accumulated(adapters),
         s.nllSum().getFloat(),
         s.learnedTokens(),
-        s.inputTokens());
+        s.inputTokens(),
+        true);
   }
 
   @Override

@@ -1,19 +1,30 @@
 package dev.l1ra.model.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.ParamGroup;
 import dev.l1ra.model.adapter.TrainableParam;
-import dev.l1ra.model.engine.Ops;
+import dev.l1ra.model.fused.MultiTensorAdamW;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One optimizer step over the adapters: unscale, global-norm clip, AdamW per parameter group, the
- * L1RA gate rule, and zeroing the gradients. A step whose gradient norm is NaN/Inf changes nothing
- * and reports itself skipped. The gradient norm is the one value read back to the host.
+ * L1RA gate rule. A step whose gradient norm is NaN/Inf changes nothing and reports itself skipped.
+ * The squared gradient norm is the one value read back to the host.
+ *
+ * <p>The step runs as two engine calls over all tensors at once ({@link MultiTensorAdamW}: the
+ * norm, then the update with the gate rule), bit for bit the per-tensor reference ({@link
+ * AdamW#update}) on the CPU; where the engine rejects those kernels, the per-tensor reference runs
+ * instead.
  */
 public final class TrainOptimizer implements AutoCloseable {
 
@@ -31,23 +42,43 @@ public final class TrainOptimizer implements AutoCloseable {
   public record Outcome(double gradNorm, boolean skipped, double gradCoef) {}
 
   private final AdamW adam;
+  private final Device device;
+  private final Optional<MultiTensorAdamW> fused;
 
+  /** An optimizer for adapters on {@code manager}'s device, with the multi-tensor kernels. */
   public TrainOptimizer(AdamW.Settings settings, NDManager manager) {
+    this(settings, manager, MultiTensorAdamW.shared(manager.getDevice()));
+  }
+
+  /**
+   * @param fused the multi-tensor kernels, or empty for the per-tensor reference
+   */
+  public TrainOptimizer(
+      AdamW.Settings settings, NDManager manager, Optional<MultiTensorAdamW> fused) {
     this.adam = new AdamW(settings, manager);
+    this.device = manager.getDevice();
+    this.fused = fused;
   }
 
   public AdamW adam() {
     return adam;
   }
 
+  /** Whether steps run as multi-tensor engine calls (else tensor by tensor). */
+  public boolean multiTensor() {
+    return fused.isPresent();
+  }
+
   /**
-   * Applies one update from the gradients now held by the adapters' parameters (or those given).
+   * Applies one update from the gradients given (as accumulated: times the loss scale).
    *
-   * @param grads gradient per parameter name, as accumulated (times the loss scale)
+   * @param grads gradient per parameter name
    */
   public Outcome step(AdapterSet adapters, Map<String, NDArray> grads, double lossScale, Hyper hp) {
     List<TrainableParam> params = adapters.trainable();
-    double norm = globalNorm(params, grads) / lossScale;
+    List<NDArray> g = new ArrayList<>(params.size());
+    params.forEach(p -> g.add(grads.get(p.name())));
+    double norm = Math.sqrt(sumOfSquares(g)) / lossScale;
     if (!Double.isFinite(norm)) {
       return new Outcome(norm, true, 0);
     }
@@ -55,23 +86,83 @@ public final class TrainOptimizer implements AutoCloseable {
     if (hp.maxGradNorm() > 0 && norm > hp.maxGradNorm()) {
       coef *= hp.maxGradNorm() / (norm + 1e-6);
     }
-    for (TrainableParam p : params) {
-      NDArray g = grads.get(p.name()).mul((float) coef);
-      adam.update(p, g, groupStep(p.group(), hp));
-      if (p.group() == ParamGroup.GATE && hp.gates() != null) {
-        gateRule(p.array(), hp.gates());
-      }
+    if (fused.isPresent()) {
+      fusedUpdate(fused.get(), params, g, coef, hp);
+    } else {
+      referenceUpdate(params, g, coef, hp);
     }
     return new Outcome(norm, false, coef);
   }
 
-  /** Gradients currently accumulated in the parameters' .grad, keyed by name. */
-  public static Map<String, NDArray> accumulated(AdapterSet adapters) {
-    Map<String, NDArray> out = new java.util.LinkedHashMap<>();
-    for (TrainableParam p : adapters.trainable()) {
-      out.put(p.name(), p.array().getGradient());
+  /** Σ‖g‖²: exact summation order on the CPU, one norm kernel per tensor on a GPU. */
+  private double sumOfSquares(List<NDArray> g) {
+    if (fused.isPresent()) {
+      return fused.get().sumOfSquares(g, device.isGpu());
     }
-    return out;
+    NDArray sum = null;
+    for (NDArray x : g) {
+      NDArray sq = x.square().sum();
+      sum = sum == null ? sq : sum.add(sq);
+    }
+    return sum == null ? 0 : sum.getFloat();
+  }
+
+  private void fusedUpdate(
+      MultiTensorAdamW k, List<TrainableParam> params, List<NDArray> g, double coef, Hyper hp) {
+    int n = params.size();
+    List<NDArray> p = new ArrayList<>(n);
+    List<NDArray> m = new ArrayList<>(n);
+    List<NDArray> v = new ArrayList<>(n);
+    List<NDArray> age = new ArrayList<>(n);
+    List<NDArray> gates = new ArrayList<>();
+    long[] groups = new long[n];
+    for (int i = 0; i < n; i++) {
+      TrainableParam t = params.get(i);
+      AdamW.Moments s = adam.momentsFor(t);
+      p.add(t.array());
+      m.add(s.m());
+      v.add(s.v());
+      age.add(s.age());
+      groups[i] = t.group().ordinal();
+      if (t.group() == ParamGroup.GATE) {
+        gates.add(t.array());
+      }
+    }
+    ParamGroup[] all = ParamGroup.values();
+    double[] lrs = new double[all.length];
+    double[] decays = new double[all.length];
+    for (ParamGroup group : all) {
+      AdamW.GroupStep s = groupStep(group, hp);
+      lrs[group.ordinal()] = s.lr();
+      decays[group.ordinal()] = s.weightDecay() == 0 ? 1 : 1 - s.lr() * s.weightDecay();
+    }
+    AdamW.Settings st = adam.settings();
+    k.update(
+        p,
+        g,
+        m,
+        v,
+        age,
+        groups,
+        lrs,
+        decays,
+        new MultiTensorAdamW.Hyper(coef, st.beta1(), st.beta2(), st.eps()));
+    if (hp.gates() != null) {
+      GateRule r = hp.gates();
+      k.gateRule(gates, r.etaC() * r.lambda(), r.softThreshold());
+    }
+  }
+
+  /** The per-tensor reference: AdamW tensor by tensor, the gate rule after each gate. */
+  private void referenceUpdate(
+      List<TrainableParam> params, List<NDArray> g, double coef, Hyper hp) {
+    for (int i = 0; i < params.size(); i++) {
+      TrainableParam p = params.get(i);
+      adam.update(p, g.get(i).mul((float) coef), groupStep(p.group(), hp));
+      if (p.group() == ParamGroup.GATE && hp.gates() != null) {
+        gateRule(p.array(), hp.gates());
+      }
+    }
   }
 
   private static AdamW.GroupStep groupStep(ParamGroup g, Hyper hp) {
@@ -98,22 +189,50 @@ public final class TrainOptimizer implements AutoCloseable {
       }
     }
     NDArray clamped = c.clip(0, 1);
-    c.set(new ai.djl.ndarray.index.NDIndex("..."), clamped);
+    c.set(new NDIndex("..."), clamped);
   }
 
-  /** √Σ‖g‖² over all parameters, read back once. */
-  static double globalNorm(List<TrainableParam> params, Map<String, NDArray> grads) {
-    NDArray sum = null;
-    for (TrainableParam p : params) {
-      NDArray sq = grads.get(p.name()).square().sum();
-      sum = sum == null ? sq : sum.add(sq);
+  /**
+   * The gradients accumulated in the parameters' .grad (zeros where none), keyed by name, in one
+   * engine call where the multi-tensor kernels load. The arrays share storage with the gradients
+   * and belong to the current scope.
+   */
+  public static Map<String, NDArray> accumulated(AdapterSet adapters) {
+    List<TrainableParam> params = adapters.trainable();
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    if (params.isEmpty()) {
+      return out;
     }
-    return sum == null ? 0 : Math.sqrt(sum.getFloat());
+    NDManager m = params.get(0).array().getManager();
+    Optional<MultiTensorAdamW> k = MultiTensorAdamW.shared(m.getDevice());
+    if (k.isPresent()) {
+      List<NDArray> arrays = new ArrayList<>(params.size());
+      params.forEach(p -> arrays.add(p.array()));
+      List<NDArray> g = k.get().gradients(arrays, m);
+      for (int i = 0; i < params.size(); i++) {
+        out.put(params.get(i).name(), g.get(i));
+      }
+      return out;
+    }
+    params.forEach(p -> out.put(p.name(), p.array().getGradient()));
+    return out;
   }
 
-  /** Clears the accumulated gradients (after the update and the controller have used them). */
-  public static void zeroGrad(AdapterSet adapters) {
-    adapters.trainable().forEach(p -> Ops.zeroGrad(p.array()));
+  /**
+   * Sets the given gradients to zero in place (the parameters' accumulated gradients, after the
+   * update and the rank controller have used them), in one engine call where possible.
+   */
+  public static void zero(Collection<NDArray> grads) {
+    if (grads.isEmpty()) {
+      return;
+    }
+    List<NDArray> list = new ArrayList<>(grads);
+    Optional<MultiTensorAdamW> k = MultiTensorAdamW.shared(list.get(0).getDevice());
+    if (k.isPresent()) {
+      k.get().zero(list);
+    } else {
+      list.forEach(g -> g.set(new NDIndex("..."), 0f)); // also clears NaN
+    }
   }
 
   @Override

@@ -153,7 +153,9 @@ public final class Trainer {
       if (!o.skipped()) {
         controller.observe(adapters, g.grads(), o.gradCoef());
       }
-      TrainOptimizer.zeroGrad(adapters);
+      if (g.inParameters()) {
+        TrainOptimizer.zero(g.grads().values());
+      }
       boolean ok = !o.skipped() && Double.isFinite(g.nllSum());
       handleBadStep(step, ok, o, g);
       scaler = scaler.next(!o.skipped());

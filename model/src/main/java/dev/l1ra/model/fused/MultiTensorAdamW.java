@@ -1,0 +1,289 @@
+package dev.l1ra.model.fused;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.jni.IValue;
+import dev.l1ra.model.engine.EngineInfo;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * AdamW over all adapter tensors in a handful of engine calls: a TorchScript module written by our
+ * code ({@link TorchScriptArchive}) whose methods take the whole lists of parameters, gradients and
+ * moments and apply PyTorch's multi-tensor ({@code torch._foreach_*}) operators, so one call per
+ * optimizer step replaces ~16 engine calls per tensor. On a GPU the lists run as a few multi-tensor
+ * kernels; on the CPU they run tensor by tensor with exactly the operations of {@code
+ * AdamW.update}, so results are bit for bit those of the per-tensor reference.
+ *
+ * <p>The arithmetic is AdamW in PyTorch's form with a per-rank step count (see {@code
+ * dev.l1ra.model.train.AdamW}), then L1RA's gate rule on the gates. Every number comes in as an
+ * argument of the call (no tensor is built from a Java number), and nothing is read back except the
+ * squared gradient norm. Calls run under the engine's inference guard: no autograd.
+ */
+public final class MultiTensorAdamW implements AutoCloseable {
+  static final String CLASS_NAME = "__torch__.l1ra.MultiTensorAdamW";
+
+  static final String SOURCE =
+      String.join(
+          "\n",
+          "def sumsq(self, grads: List[Tensor], fast: bool) -> float:",
+          "    if fast:",
+          "        norms = torch._foreach_norm(grads, 2)",
+          "        return float(torch.sum(torch.square(torch.stack(norms))))",
+          "    s = torch.sum(torch.square(grads[0]))",
+          "    for i in range(1, len(grads)):",
+          "        s = torch.add(s, torch.sum(torch.square(grads[i])))",
+          "    return float(s)",
+          "",
+          "def update(self, params: List[Tensor], grads: List[Tensor], exp_avg: List[Tensor],",
+          "           exp_avg_sq: List[Tensor], ages: List[Tensor], groups: List[int],",
+          "           group_lrs: List[float], group_decays: List[float], coef: float,",
+          "           beta1: float, beta2: float, one_minus_beta1: float, one_minus_beta2: float,",
+          "           log_beta1: float, log_beta2: float, eps: float) -> List[List[Tensor]]:",
+          "    g = torch._foreach_mul(grads, coef)",
+          "    torch._foreach_mul_(exp_avg, beta1)",
+          "    torch._foreach_add_(exp_avg, torch._foreach_mul(g, one_minus_beta1))",
+          "    torch._foreach_mul_(exp_avg_sq, beta2)",
+          "    torch._foreach_add_(exp_avg_sq,"
+              + " torch._foreach_mul(torch._foreach_mul(g, g), one_minus_beta2))",
+          "    torch._foreach_add_(ages, 1.0)",
+          "    bc1 = torch._foreach_exp(torch._foreach_mul(ages, log_beta1))",
+          "    torch._foreach_neg_(bc1)",
+          "    torch._foreach_add_(bc1, 1.0)",
+          "    bc2 = torch._foreach_exp(torch._foreach_mul(ages, log_beta2))",
+          "    torch._foreach_neg_(bc2)",
+          "    torch._foreach_add_(bc2, 1.0)",
+          "    denom = torch._foreach_sqrt(exp_avg_sq)",
+          "    torch._foreach_div_(denom, torch._foreach_sqrt(bc2))",
+          "    torch._foreach_add_(denom, eps)",
+          "    upd = torch._foreach_div(exp_avg, denom)",
+          "    torch._foreach_div_(upd, bc1)",
+          "    touched: List[List[Tensor]] = []",
+          "    for k in range(len(group_lrs)):",
+          "        ps: List[Tensor] = []",
+          "        us: List[Tensor] = []",
+          "        for i in range(len(params)):",
+          "            if groups[i] == k:",
+          "                ps.append(params[i])",
+          "                us.append(upd[i])",
+          "        if len(ps) > 0:",
+          "            if group_decays[k] != 1.0:",
+          "                torch._foreach_mul_(ps, group_decays[k])",
+          "            torch._foreach_mul_(us, group_lrs[k])",
+          "            torch._foreach_sub_(ps, us)",
+          "            touched.append(ps)",
+          "    return touched",
+          "",
+          "def gate_rule(self, gates: List[Tensor], tau: float, soft: bool) -> None:",
+          "    sizes: List[int] = []",
+          "    for c in gates:",
+          "        sizes.append(c.size(0))",
+          "    c = torch.cat(gates)",
+          "    if tau > 0.0:",
+          "        inside = torch.le(torch.abs(c), tau).to(c.dtype)",
+          "        above = torch.gt(c, tau).to(c.dtype)",
+          "        below = torch.lt(c, -tau).to(c.dtype)",
+          "        c = torch.sub(c, torch.mul(torch.sub(above, below), tau))",
+          "        if soft:",
+          "            c = torch.mul(c, torch.add(torch.neg(inside), 1.0))",
+          "    c = torch.clamp(c, 0.0, 1.0)",
+          "    torch._foreach_copy_(gates, torch.split(c, sizes))",
+          "",
+          "def gradients(self, params: List[Tensor]) -> List[Tensor]:",
+          "    out: List[Tensor] = []",
+          "    for p in params:",
+          "        g = p.grad",
+          "        if g is None or g.numel() == 0:",
+          "            out.append(torch.zeros_like(p))",
+          "        else:",
+          "            out.append(g)",
+          "    return out",
+          "",
+          "def zero(self, tensors: List[Tensor]) -> None:",
+          "    torch._foreach_zero_(tensors)");
+
+  /** The archive this class loads. */
+  public static final TorchScriptArchive ARCHIVE = TorchScriptArchive.module(CLASS_NAME, SOURCE);
+
+  /** Constants of one update. */
+  public record Hyper(double coef, double beta1, double beta2, double eps) {}
+
+  private static final Logger LOG = LoggerFactory.getLogger(MultiTensorAdamW.class);
+  private static final Map<Device, Optional<MultiTensorAdamW>> SHARED = new ConcurrentHashMap<>();
+
+  private final TorchScriptModule module;
+
+  private MultiTensorAdamW(TorchScriptModule module) {
+    this.module = module;
+  }
+
+  /**
+   * The kernels for {@code device}, loaded once per JVM (from the default archive cache) and kept
+   * for its life; empty, after one WARN naming the cause, where the engine rejects them (callers
+   * then run the per-tensor reference).
+   */
+  public static Optional<MultiTensorAdamW> shared(Device device) {
+    return SHARED.computeIfAbsent(device, MultiTensorAdamW::tryLoad);
+  }
+
+  private static Optional<MultiTensorAdamW> tryLoad(Device device) {
+    try {
+      return Optional.of(load(device));
+    } catch (RuntimeException | LinkageError e) {
+      LOG.warn(
+          "multi-tensor optimizer unavailable on {}, using the per-tensor one. Cause: {}",
+          device,
+          e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** Writes (or reuses) the archive in the default cache and loads it on {@code device}. */
+  public static MultiTensorAdamW load(Device device) {
+    return load(device, TorchScriptArchive.defaultCacheDir());
+  }
+
+  /**
+   * Writes (or reuses) the archive in {@code cacheDir} and loads it on {@code device}.
+   *
+   * @throws IllegalStateException naming the cause when the engine rejects the module
+   */
+  public static MultiTensorAdamW load(Device device, Path cacheDir) {
+    try {
+      return new MultiTensorAdamW(TorchScriptModule.load(ARCHIVE, device, cacheDir));
+    } catch (IOException | MalformedModelException | RuntimeException e) {
+      throw new IllegalStateException(
+          "the multi-tensor optimizer is unavailable on "
+              + device
+              + " (DJL "
+              + EngineInfo.djlVersion()
+              + ", TorchScript cache "
+              + cacheDir
+              + "): "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  /**
+   * Σ‖g‖² over all gradients, read back as one float32 value.
+   *
+   * @param fast one norm kernel per tensor and a sum of their squares (GPU); otherwise the exact
+   *     sequence Σ sum(g²) in list order, bit-reproducible on the CPU
+   */
+  public double sumOfSquares(List<NDArray> grads, boolean fast) {
+    try (IValue r = module.run("sumsq", tensors(grads), IValue.from(fast))) {
+      return r.toDouble();
+    }
+  }
+
+  /**
+   * One AdamW step on every parameter in place: g ← coef·grad; m ← β1·m + (1−β1)·g; v ← β2·v +
+   * (1−β2)·g²; age ← age + 1; p ← p·decay − lr·m/(√v/√bc2 + ε)/bc1 with bc = 1 − β^age per rank
+   * (the decay only where it is not 1). Lists are parallel (one entry per parameter); each
+   * parameter belongs to a group with its own learning rate and decay.
+   *
+   * @param groups the group index of each parameter
+   * @param groupLrs learning rate of each group
+   * @param groupDecays 1 − lr·weight_decay of each group (1 for none)
+   */
+  public void update(
+      List<NDArray> params,
+      List<NDArray> grads,
+      List<NDArray> expAvg,
+      List<NDArray> expAvgSq,
+      List<NDArray> ages,
+      long[] groups,
+      double[] groupLrs,
+      double[] groupDecays,
+      Hyper h) {
+    int n = params.size();
+    if (grads.size() != n
+        || expAvg.size() != n
+        || expAvgSq.size() != n
+        || ages.size() != n
+        || groups.length != n) {
+      throw new IllegalArgumentException("optimizer lists differ in length");
+    }
+    try (IValue r =
+        module.run(
+            "update",
+            tensors(params),
+            tensors(grads),
+            tensors(expAvg),
+            tensors(expAvgSq),
+            tensors(ages),
+            IValue.listFrom(groups),
+            IValue.listFrom(groupLrs),
+            IValue.listFrom(groupDecays),
+            IValue.from(h.coef()),
+            IValue.from(h.beta1()),
+            IValue.from(h.beta2()),
+            IValue.from(1 - h.beta1()),
+            IValue.from(1 - h.beta2()),
+            IValue.from(Math.log(h.beta1())),
+            IValue.from(Math.log(h.beta2())),
+            IValue.from(h.eps()))) {
+      // the updated groups come back only to keep TorchScript from dropping the in-place
+      // updates of lists built inside the method (its dead-code pass does, torch 2.7)
+    }
+  }
+
+  /**
+   * L1RA's lasso step on the gates, then the clamp to [0, 1]: c ← c − τ·sgnτ(c), and with {@code
+   * soft} entries with |c| ≤ τ become 0 (see {@code TrainOptimizer.GateRule}).
+   */
+  public void gateRule(List<NDArray> gates, double tau, boolean soft) {
+    if (gates.isEmpty()) {
+      return;
+    }
+    try (IValue r = module.run("gate_rule", tensors(gates), IValue.from(tau), IValue.from(soft))) {
+      // returns None
+    }
+  }
+
+  /**
+   * The accumulated gradient of each parameter (zeros where none was accumulated), in one call; the
+   * arrays share storage with the parameters' gradients and belong to {@code manager} and the
+   * current scope.
+   */
+  public List<NDArray> gradients(List<NDArray> params, NDManager manager) {
+    try (IValue r = module.run("gradients", tensors(params))) {
+      return List.of(r.toTensorArray((PtNDManager) manager));
+    }
+  }
+
+  /** Sets every tensor to zero in place (the accumulated gradients after a step). */
+  public void zero(List<NDArray> tensors) {
+    if (tensors.isEmpty()) {
+      return;
+    }
+    try (IValue r = module.run("zero", tensors(tensors))) {
+      // returns None
+    }
+  }
+
+  private static IValue tensors(List<NDArray> xs) {
+    List<PtNDArray> pt = new ArrayList<>(xs.size());
+    for (NDArray x : xs) {
+      pt.add((PtNDArray) x);
+    }
+    return IValue.listFrom(pt.toArray(new PtNDArray[0]));
+  }
+
+  @Override
+  public void close() {
+    module.close();
+  }
+}
