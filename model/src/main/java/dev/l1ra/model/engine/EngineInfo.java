@@ -3,6 +3,7 @@ package dev.l1ra.model.engine;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.Locale;
 
 /** The DJL engine this project runs on (PyTorch) and how devices are chosen. */
@@ -40,7 +41,8 @@ public final class EngineInfo {
   /** Sets the engine's intra-op threads ({@code n <= 0}: leave the engine's default). */
   public static void setThreads(int n) {
     if (n > 0) {
-      ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
+      engine(); // loads the native library the call goes to
+      JniUtils.setNumThreads(n);
     }
   }
 
