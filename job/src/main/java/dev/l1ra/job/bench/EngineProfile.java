@@ -16,17 +16,22 @@ import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
 import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
+import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.fused.AttentionKernels;
+import dev.l1ra.model.fused.MultiTensorAdamW;
 import dev.l1ra.model.llama.AttentionKernel;
+import dev.l1ra.model.llama.AttentionMask;
 import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.RandomModels;
 import dev.l1ra.model.loss.CausalLmLoss;
+import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.HostBatch;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -55,6 +60,177 @@ public final class EngineProfile {
       singleCalls(m, device, p.dataType());
     }
     layers(shape, layers, batch, seq, p, device);
+    optimizer(shape, device);
+    matrixWork(shape, batch, seq, p, device);
+  }
+
+  /** The optimizer's calls on the adapters of the full model shape (r 16 on all projections). */
+  private static void optimizer(String shape, Device device) {
+    ModelConfig c = RandomModels.shape(shape, 32000);
+    try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE);
+        NDManager cpu = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE)) {
+      AdapterLayout layout =
+          AdapterLayout.resolve(c, LoraSettings.uniform(16, 16, List.of("all-linear")));
+      AdapterSet adapters = AdapterSet.create(layout, m, AdapterInit.GAUSSIAN, 1, true, 0.0);
+      MultiTensorAdamW k = MultiTensorAdamW.shared(device).orElseThrow();
+      List<NDArray> p = new ArrayList<>();
+      List<NDArray> g = new ArrayList<>();
+      List<NDArray> mm = new ArrayList<>();
+      List<NDArray> vv = new ArrayList<>();
+      List<NDArray> age = new ArrayList<>();
+      List<NDArray> gates = new ArrayList<>();
+      AdamW adam = new AdamW(AdamW.Settings.defaults(), m);
+      for (TrainableParam t : adapters.trainable()) {
+        AdamW.Moments s = adam.momentsFor(t);
+        p.add(t.array());
+        g.add(t.array().onesLike());
+        mm.add(s.m());
+        vv.add(s.v());
+        age.add(s.age());
+        if (t.array().getShape().dimension() == 1) {
+          gates.add(t.array());
+        }
+      }
+      int n = p.size();
+      long[] groups = new long[n];
+      double[] lrs = new double[n];
+      double[] decays = new double[n];
+      int[] ages = new int[n];
+      Arrays.fill(lrs, 1e-4);
+      Arrays.fill(decays, 1.0);
+      MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(0.5, 0.9, 0.999, 1e-8);
+      print("optimizer tensors", n, n, "");
+      timed(m, "optimizer: sumsq fast", () -> k.sumOfSquares(g, true));
+      timed(m, "optimizer: sumsq exact", () -> k.sumOfSquares(g, false));
+      timed(
+          m,
+          "optimizer: update per-rank",
+          () -> k.update(p, g, mm, vv, age, groups, new double[] {1e-4}, new double[] {1}, h));
+      timed(
+          m,
+          "optimizer: update uniform",
+          () -> k.updateUniform(p, g, mm, vv, age, decays, lrs, ages, h, cpu));
+      timed(m, "optimizer: gate rule", () -> k.gateRule(gates, 1e-4, false));
+      timed(m, "optimizer: gradients()", () -> k.gradients(p, m).size());
+      timed(m, "optimizer: zero", () -> k.zero(g));
+      timed(m, "optimizer: adapters.trainable()", () -> adapters.trainable().size());
+      adam.close();
+      adapters.close();
+    }
+  }
+
+  /** Host and finished ms of a call, averaged over 20 after 3 warm-ups. */
+  private static void timed(NDManager m, String what, Runnable f) {
+    for (int i = 0; i < 3; i++) {
+      try (NDScope s = new NDScope()) {
+        f.run();
+      }
+    }
+    sync(m);
+    int n = 20;
+    long host = 0;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      try (NDScope s = new NDScope()) {
+        long a = System.nanoTime();
+        f.run();
+        host += System.nanoTime() - a;
+      }
+      sync(m);
+    }
+    print(what, host / 1e6 / n, (System.nanoTime() - t0) / 1e6 / n, "ms");
+  }
+
+  /**
+   * The matrix work of a forward+backward of the whole model, timed alone: each layer's GEMMs (q,
+   * k, v, o, gate, up, down) forward and their input-gradient GEMMs, the attention kernel forward
+   * and backward, and the lm_head forward and input gradient; nothing else.
+   */
+  private static void matrixWork(String shape, int batch, int seq, Precision p, Device device) {
+    ModelConfig c = RandomModels.shape(shape, 32000);
+    DataType t = p.dataType();
+    AttentionKernel kernel = AttentionKernels.create("auto", device);
+    try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE)) {
+      long tokens = (long) batch * seq;
+      int h = c.hiddenSize();
+      int kv = c.numKvHeads() * c.headDim();
+      int[][] shapes = {
+        {h, h},
+        {kv, h},
+        {kv, h},
+        {h, h},
+        {c.intermediateSize(), h},
+        {c.intermediateSize(), h},
+        {h, c.intermediateSize()}
+      };
+      List<NDArray> w = new ArrayList<>();
+      List<NDArray> x = new ArrayList<>();
+      List<NDArray> dy = new ArrayList<>();
+      for (int[] s : shapes) {
+        w.add(m.randomNormal(0, 0.02f, new Shape(s[0], s[1]), t));
+        x.add(m.randomNormal(0, 1, new Shape(tokens, s[1]), t));
+        dy.add(m.randomNormal(0, 1, new Shape(tokens, s[0]), t));
+      }
+      NDArray q = m.randomNormal(0, 1, new Shape(batch, c.numHeads(), seq, c.headDim()), t);
+      NDArray k = m.randomNormal(0, 1, new Shape(batch, c.numKvHeads(), seq, c.headDim()), t);
+      NDArray v = m.randomNormal(0, 1, new Shape(batch, c.numKvHeads(), seq, c.headDim()), t);
+      q.setRequiresGradient(true);
+      k.setRequiresGradient(true);
+      v.setRequiresGradient(true);
+      NDArray head = m.randomNormal(0, 0.02f, new Shape(c.vocabSize(), h), t);
+      NDArray hx = m.randomNormal(0, 1, new Shape(tokens, h), t);
+      NDArray hdy = m.randomNormal(0, 1, new Shape(tokens, c.vocabSize()), t);
+      AttentionMask causal = AttentionMask.build(m, batch, seq, null, null, 0, t);
+      double gemm =
+          median(
+              m,
+              () -> {
+                for (int i = 0; i < w.size(); i++) {
+                  Linear.linear(x.get(i), w.get(i)).singletonOrThrow();
+                  dy.get(i).matMul(w.get(i));
+                }
+              });
+      double attn =
+          median(
+              m,
+              () -> {
+                try (GradientCollector gc = engine().newGradientCollector()) {
+                  gc.backward(kernel.attend(q, k, v, causal).sum());
+                }
+              });
+      double lm =
+          median(
+              m,
+              () -> {
+                Linear.linear(hx, head).singletonOrThrow();
+                hdy.matMul(head);
+              });
+      double total = c.numLayers() * (gemm + attn) + lm;
+      print("matrix work: layer GEMMs fwd+dX", gemm, gemm, "ms");
+      print("matrix work: attention fwd+bwd", attn, attn, "ms");
+      print("matrix work: lm_head fwd+dX", lm, lm, "ms");
+      print("matrix work: whole model", total, total, "ms");
+    } finally {
+      AttentionKernels.closeQuietly(kernel);
+    }
+  }
+
+  /** Median finished ms of a workload over 15 runs after 3 warm-ups. */
+  private static double median(NDManager m, Runnable f) {
+    double[] ms = new double[15];
+    for (int i = -3; i < ms.length; i++) {
+      sync(m);
+      long t0 = System.nanoTime();
+      try (NDScope s = new NDScope()) {
+        f.run();
+      }
+      sync(m);
+      if (i >= 0) {
+        ms[i] = (System.nanoTime() - t0) / 1e6;
+      }
+    }
+    Arrays.sort(ms);
+    return ms[ms.length / 2];
   }
 
   private static void singleCalls(NDManager m, Device device, DataType dtype) {

@@ -85,6 +85,29 @@ public final class MultiTensorAdamW implements AutoCloseable {
           "            touched.append(ps)",
           "    return touched",
           "",
+          "def update_uniform(self, params: List[Tensor], grads: List[Tensor],",
+          "                   exp_avg: List[Tensor], exp_avg_sq: List[Tensor], ages: List[Tensor],",
+          "                   decays: List[float], bc2_sqrt: List[float], steps: Tensor,",
+          "                   coef: float, beta1: float, beta2: float, one_minus_beta1: float,",
+          "                   one_minus_beta2: float, eps: float) -> None:",
+          "    g = torch._foreach_mul(grads, coef)",
+          "    d: List[number] = []",
+          "    for x in decays:",
+          "        d.append(x)",
+          "    b: List[number] = []",
+          "    for x in bc2_sqrt:",
+          "        b.append(x)",
+          "    torch._foreach_mul_(params, d)",
+          "    torch._foreach_mul_(exp_avg, beta1)",
+          "    torch._foreach_add_(exp_avg, torch._foreach_mul(g, one_minus_beta1))",
+          "    torch._foreach_mul_(exp_avg_sq, beta2)",
+          "    torch._foreach_addcmul_(exp_avg_sq, g, g, one_minus_beta2)",
+          "    torch._foreach_add_(ages, 1.0)",
+          "    denom = torch._foreach_sqrt(exp_avg_sq)",
+          "    torch._foreach_div_(denom, b)",
+          "    torch._foreach_add_(denom, eps)",
+          "    torch._foreach_addcdiv_(params, exp_avg, denom, steps)",
+          "",
           "def gate_rule(self, gates: List[Tensor], tau: float, soft: bool) -> None:",
           "    sizes: List[int] = []",
           "    for c in gates:",
@@ -237,6 +260,57 @@ public final class MultiTensorAdamW implements AutoCloseable {
             IValue.from(h.eps()))) {
       // the updated groups come back only to keep TorchScript from dropping the in-place
       // updates of lists built inside the method (its dead-code pass does, torch 2.7)
+    }
+  }
+
+  /**
+   * The same AdamW step for parameters whose ranks all share one step count t (known on the host):
+   * the bias corrections become per-tensor numbers, so every operation runs as a multi-tensor
+   * kernel (PyTorch's foreach AdamW). Equal to {@link #update} up to float rounding, not bit for
+   * bit (the corrections are computed in double on the host).
+   *
+   * @param decays 1 − lr·weight_decay of each parameter (1 for none)
+   * @param lrs learning rate of each parameter
+   * @param ages each parameter's step count before this step
+   */
+  public void updateUniform(
+      List<NDArray> params,
+      List<NDArray> grads,
+      List<NDArray> expAvg,
+      List<NDArray> expAvgSq,
+      List<NDArray> ageTensors,
+      double[] decays,
+      double[] lrs,
+      int[] ages,
+      Hyper h,
+      NDManager cpu) {
+    int n = params.size();
+    double[] bc2Sqrt = new double[n];
+    double[] steps = new double[n];
+    for (int i = 0; i < n; i++) {
+      int t = ages[i] + 1;
+      bc2Sqrt[i] = Math.sqrt(1 - Math.pow(h.beta2(), t));
+      steps[i] = -lrs[i] / (1 - Math.pow(h.beta1(), t));
+    }
+    try (NDArray stepTensor = cpu.create(steps);
+        IValue r =
+            module.run(
+                "update_uniform",
+                tensors(params),
+                tensors(grads),
+                tensors(expAvg),
+                tensors(expAvgSq),
+                tensors(ageTensors),
+                IValue.listFrom(decays),
+                IValue.listFrom(bc2Sqrt),
+                IValue.from((PtNDArray) stepTensor),
+                IValue.from(h.coef()),
+                IValue.from(h.beta1()),
+                IValue.from(h.beta2()),
+                IValue.from(1 - h.beta1()),
+                IValue.from(1 - h.beta2()),
+                IValue.from(h.eps()))) {
+      // returns None
     }
   }
 

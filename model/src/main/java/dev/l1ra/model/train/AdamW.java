@@ -6,7 +6,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import dev.l1ra.model.adapter.TrainableParam;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -43,6 +45,7 @@ public final class AdamW implements AutoCloseable {
   private final Settings settings;
   private final NDManager manager;
   private final Map<String, Moments> state = new LinkedHashMap<>();
+  private final Map<String, Integer> uniformAge = new HashMap<>();
 
   public AdamW(Settings settings, NDManager parent) {
     this.settings = settings;
@@ -71,7 +74,27 @@ public final class AdamW implements AutoCloseable {
   /** The moments of a parameter, created as zeros (step count 0) on first use. */
   public Moments momentsFor(TrainableParam param) {
     return state.computeIfAbsent(
-        param.name(), n -> Moments.zeros(manager, param.array().getShape(), param.rankAxis()));
+        param.name(),
+        n -> {
+          uniformAge.put(n, 0);
+          return Moments.zeros(manager, param.array().getShape(), param.rankAxis());
+        });
+  }
+
+  /**
+   * The step count shared by every rank of a parameter, or −1 when its ranks differ (ranks added by
+   * reallocation) or it has no state: a host-side mirror of the age tensor, so a step can use
+   * per-tensor bias corrections without reading the device.
+   */
+  public int uniformAge(String name) {
+    return uniformAge.getOrDefault(name, -1);
+  }
+
+  /** Records that one step was applied to every parameter in {@code names}. */
+  void stepped(Iterable<String> names) {
+    for (String n : names) {
+      uniformAge.computeIfPresent(n, (k, t) -> t < 0 ? t : t + 1);
+    }
   }
 
   /**
@@ -87,6 +110,7 @@ public final class AdamW implements AutoCloseable {
     s.m.muli(settings.beta1()).addi(grad.mul(1 - settings.beta1()));
     s.v.muli(settings.beta2()).addi(grad.square().mul(1 - settings.beta2()));
     s.age.addi(1);
+    stepped(List.of(param.name()));
     NDArray bc1 = one(s.age).sub(s.age.mul(Math.log(settings.beta1())).exp()); // 1 − β1^t
     NDArray bc2 = one(s.age).sub(s.age.mul(Math.log(settings.beta2())).exp());
     NDArray denom = s.v.sqrt().div(bc2.sqrt()).add(settings.eps());
@@ -97,18 +121,33 @@ public final class AdamW implements AutoCloseable {
     return like.onesLike();
   }
 
-  /** Replaces the state of a parameter (after rank surgery); the old arrays are closed. */
+  /**
+   * Replaces the state of a parameter (after rank surgery or a restore); the old arrays are closed.
+   * The new step counts are read to the host once to learn whether they are uniform.
+   */
   public void replace(String name, Moments next) {
+    uniformAge.put(name, uniform(next.age().toFloatArray()));
     Moments old = state.put(name, next);
     if (old != null && old != next) {
       old.close();
     }
   }
 
+  /** The common value of step counts, or −1 when they differ. */
+  private static int uniform(float[] ages) {
+    for (float a : ages) {
+      if (a != ages[0]) {
+        return -1;
+      }
+    }
+    return ages.length == 0 ? -1 : (int) ages[0];
+  }
+
   @Override
   public void close() {
     manager.close();
     state.clear();
+    uniformAge.clear();
   }
 
   /**

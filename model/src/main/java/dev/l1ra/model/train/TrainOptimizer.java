@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.ParamGroup;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.fused.MultiTensorAdamW;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -44,6 +45,8 @@ public final class TrainOptimizer implements AutoCloseable {
   private final AdamW adam;
   private final Device device;
   private final Optional<MultiTensorAdamW> fused;
+  private final NDManager cpu;
+  private boolean uniformBiasCorrection;
 
   /** An optimizer for adapters on {@code manager}'s device, with the multi-tensor kernels. */
   public TrainOptimizer(AdamW.Settings settings, NDManager manager) {
@@ -58,6 +61,19 @@ public final class TrainOptimizer implements AutoCloseable {
     this.adam = new AdamW(settings, manager);
     this.device = manager.getDevice();
     this.fused = fused;
+    this.cpu = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
+    this.uniformBiasCorrection = device.isGpu();
+  }
+
+  /**
+   * Whether tensors whose ranks share one step count take per-tensor bias corrections computed on
+   * the host (all multi-tensor kernels; float rounding differs from the reference), as on GPUs by
+   * default; otherwise every tensor takes the per-rank path, bit for bit the reference (the CPU
+   * default, which keeps CPU runs reproducible to the bit).
+   */
+  public TrainOptimizer uniformBiasCorrection(boolean on) {
+    this.uniformBiasCorrection = on;
+    return this;
   }
 
   public AdamW adam() {
@@ -109,48 +125,108 @@ public final class TrainOptimizer implements AutoCloseable {
 
   private void fusedUpdate(
       MultiTensorAdamW k, List<TrainableParam> params, List<NDArray> g, double coef, Hyper hp) {
-    int n = params.size();
-    List<NDArray> p = new ArrayList<>(n);
-    List<NDArray> m = new ArrayList<>(n);
-    List<NDArray> v = new ArrayList<>(n);
-    List<NDArray> age = new ArrayList<>(n);
+    AdamW.Settings st = adam.settings();
+    MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(coef, st.beta1(), st.beta2(), st.eps());
+    Lists exact = new Lists();
+    Lists uniform = new Lists();
     List<NDArray> gates = new ArrayList<>();
-    long[] groups = new long[n];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < params.size(); i++) {
       TrainableParam t = params.get(i);
       AdamW.Moments s = adam.momentsFor(t);
-      p.add(t.array());
-      m.add(s.m());
-      v.add(s.v());
-      age.add(s.age());
-      groups[i] = t.group().ordinal();
+      int age = adam.uniformAge(t.name());
+      AdamW.GroupStep gs = groupStep(t.group(), hp);
+      (uniformBiasCorrection && age >= 0 ? uniform : exact).add(t, g.get(i), s, gs, age);
       if (t.group() == ParamGroup.GATE) {
         gates.add(t.array());
       }
     }
-    ParamGroup[] all = ParamGroup.values();
-    double[] lrs = new double[all.length];
-    double[] decays = new double[all.length];
-    for (ParamGroup group : all) {
-      AdamW.GroupStep s = groupStep(group, hp);
-      lrs[group.ordinal()] = s.lr();
-      decays[group.ordinal()] = s.weightDecay() == 0 ? 1 : 1 - s.lr() * s.weightDecay();
+    if (!exact.params.isEmpty()) {
+      k.update(
+          exact.params,
+          exact.grads,
+          exact.m,
+          exact.v,
+          exact.ages,
+          exact.groups(),
+          exact.groupLrs,
+          exact.groupDecays,
+          h);
     }
-    AdamW.Settings st = adam.settings();
-    k.update(
-        p,
-        g,
-        m,
-        v,
-        age,
-        groups,
-        lrs,
-        decays,
-        new MultiTensorAdamW.Hyper(coef, st.beta1(), st.beta2(), st.eps()));
+    if (!uniform.params.isEmpty()) {
+      k.updateUniform(
+          uniform.params,
+          uniform.grads,
+          uniform.m,
+          uniform.v,
+          uniform.ages,
+          uniform.decays(),
+          uniform.lrs(),
+          uniform.hostAges(),
+          h,
+          cpu);
+    }
+    adam.stepped(params.stream().map(TrainableParam::name).toList());
     if (hp.gates() != null) {
       GateRule r = hp.gates();
       k.gateRule(gates, r.etaC() * r.lambda(), r.softThreshold());
     }
+  }
+
+  /** Parallel lists of one multi-tensor call, with each tensor's group step. */
+  private static final class Lists {
+    final List<NDArray> params = new ArrayList<>();
+    final List<NDArray> grads = new ArrayList<>();
+    final List<NDArray> m = new ArrayList<>();
+    final List<NDArray> v = new ArrayList<>();
+    final List<NDArray> ages = new ArrayList<>();
+    final List<AdamW.GroupStep> steps = new ArrayList<>();
+    final List<Integer> hostAges = new ArrayList<>();
+    final List<AdamW.GroupStep> distinct = new ArrayList<>();
+    double[] groupLrs;
+    double[] groupDecays;
+
+    void add(TrainableParam t, NDArray g, AdamW.Moments s, AdamW.GroupStep gs, int age) {
+      params.add(t.array());
+      grads.add(g);
+      m.add(s.m());
+      v.add(s.v());
+      ages.add(s.age());
+      steps.add(gs);
+      hostAges.add(age);
+    }
+
+    /** Each tensor's index into the distinct group steps (and those steps' lr and decay). */
+    long[] groups() {
+      long[] idx = new long[steps.size()];
+      for (int i = 0; i < idx.length; i++) {
+        int k = distinct.indexOf(steps.get(i));
+        if (k < 0) {
+          distinct.add(steps.get(i));
+          k = distinct.size() - 1;
+        }
+        idx[i] = k;
+      }
+      groupLrs = distinct.stream().mapToDouble(AdamW.GroupStep::lr).toArray();
+      groupDecays = distinct.stream().mapToDouble(TrainOptimizer::decay).toArray();
+      return idx;
+    }
+
+    double[] lrs() {
+      return steps.stream().mapToDouble(AdamW.GroupStep::lr).toArray();
+    }
+
+    double[] decays() {
+      return steps.stream().mapToDouble(TrainOptimizer::decay).toArray();
+    }
+
+    int[] hostAges() {
+      return hostAges.stream().mapToInt(Integer::intValue).toArray();
+    }
+  }
+
+  /** 1 − lr·weight_decay, or exactly 1 without decay (then no multiplication happens). */
+  private static double decay(AdamW.GroupStep s) {
+    return s.weightDecay() == 0 ? 1 : 1 - s.lr() * s.weightDecay();
   }
 
   /** The per-tensor reference: AdamW tensor by tensor, the gate rule after each gate. */
@@ -238,5 +314,6 @@ public final class TrainOptimizer implements AutoCloseable {
   @Override
   public void close() {
     adam.close();
+    cpu.close();
   }
 }

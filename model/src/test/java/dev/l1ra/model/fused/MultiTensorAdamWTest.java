@@ -159,6 +159,62 @@ class MultiTensorAdamWTest {
     }
   }
 
+  /** Host-side bias corrections (the GPU path) against the per-rank path: equal to rounding. */
+  @Test
+  void uniformPathAgreesWithTheExactOne() {
+    AdamW.Settings st = new AdamW.Settings(0.9, 0.999, 1e-8);
+    try (NDManager m = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
+        NDManager cpu = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
+        AdamW ref = new AdamW(st, m);
+        AdamW mine = new AdamW(st, m)) {
+      List<TrainableParam> want = params(m, 4);
+      List<TrainableParam> got = params(m, 4);
+      double[] lrs = {1e-3, 1e-3, 2e-2, 5e-4};
+      double[] wds = {0.1, 0.1, 0, 0};
+      for (int step = 0; step < 5; step++) {
+        try (NDScope scope = new NDScope()) {
+          step(ref, want, grads(m, want, step), 0.7, lrs, wds);
+          List<NDArray> p = new ArrayList<>();
+          List<NDArray> mm = new ArrayList<>();
+          List<NDArray> vv = new ArrayList<>();
+          List<NDArray> age = new ArrayList<>();
+          double[] decays = new double[got.size()];
+          int[] ages = new int[got.size()];
+          for (int i = 0; i < got.size(); i++) {
+            AdamW.Moments s = mine.momentsFor(got.get(i));
+            p.add(got.get(i).array());
+            mm.add(s.m());
+            vv.add(s.v());
+            age.add(s.age());
+            decays[i] = wds[i] == 0 ? 1 : 1 - lrs[i] * wds[i];
+            ages[i] = step;
+          }
+          fused.updateUniform(
+              p,
+              grads(m, got, step),
+              mm,
+              vv,
+              age,
+              decays,
+              lrs,
+              ages,
+              new MultiTensorAdamW.Hyper(0.7, 0.9, 0.999, 1e-8),
+              cpu);
+        }
+      }
+      for (int i = 0; i < want.size(); i++) {
+        float[] w = want.get(i).array().toFloatArray();
+        float[] g = got.get(i).array().toFloatArray();
+        for (int j = 0; j < w.length; j++) {
+          assertEquals(w[j], g[j], 1e-6 * Math.max(1, Math.abs(w[j])), want.get(i).name());
+        }
+        assertArrayEquals(
+            ref.moments(want.get(i).name()).age().toFloatArray(),
+            mine.moments(got.get(i).name()).age().toFloatArray());
+      }
+    }
+  }
+
   @Test
   void sumOfSquaresExactOnCpuAndFastPathAgrees() {
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE)) {
