@@ -3,9 +3,7 @@ package dev.l1ra.model.adapter;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.core.Linear;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
@@ -130,13 +128,21 @@ public final class AdaLoraAdapter implements Adapter {
     return a;
   }
 
-  /** (h ⊙ E)·Pᵀ · factor for h = x·Qᵀ [..., r] → [..., out]. */
+  /** The singular values E. */
   @Override
-  public NDArray fromDown(NDArray h) {
-    DataType t = h.getDataType();
-    NDArray scaled = h.mul(Ops.castWithGrad(e, t));
-    NDArray y = Linear.linear(scaled, Ops.castWithGrad(b, t)).singletonOrThrow();
-    return Ops.mul(y, factor); // [..., out]
+  public NDArray mid() {
+    return e;
+  }
+
+  @Override
+  public NDArray up() {
+    return b;
+  }
+
+  /** lora_alpha / (ranknum + 1e-5), PEFT's scaling of SVDLinear. */
+  @Override
+  public float scale() {
+    return factor;
   }
 
   /** Separate matmuls per module, as PEFT's SVDLinear computes them. */

@@ -2,6 +2,7 @@ package dev.l1ra.model.adapter;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.core.Linear;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
@@ -10,10 +11,12 @@ import java.util.List;
 
 /**
  * One adapter variant on one frozen linear module: it adds a low-rank update to the module's
- * output. Every variant is factored as ΔW·x = up(x·Dᵀ) with a down-projection D [r, in], so
- * projections that share an input may compute their down-projections in one matmul. Variants (LoRA,
- * gated LoRA for L1RA, AdaLoRA's SVD form) implement this interface and state their own facts:
- * callers never ask for the concrete class.
+ * output. Every variant is factored as ΔW·x = s·((x·Dᵀ) ⊙ g)·Uᵀ with a down-projection D [r, in],
+ * an optional per-rank vector g [r] (L1RA's gate, AdaLoRA's singular values), an up-projection U
+ * [out, r] and a scaling s; so projections that share an input may compute their down-projections
+ * in one matmul, and a fused layer can run any variant. Variants (LoRA, gated LoRA for L1RA,
+ * AdaLoRA's SVD form) implement this interface and state their own facts: callers never ask for the
+ * concrete class.
  */
 public interface Adapter extends AutoCloseable {
 
@@ -25,13 +28,28 @@ public interface Adapter extends AutoCloseable {
   /** The down-projection D [r, in] (fp32 master weights): lora_A, or AdaLoRA's Q. */
   NDArray down();
 
+  /** The per-rank vector g [r] between the projections (fp32), or null when there is none. */
+  NDArray mid();
+
+  /** The up-projection U [out, r] (fp32 master weights): lora_B, or AdaLoRA's P. */
+  NDArray up();
+
+  /** The scaling s of the update. */
+  float scale();
+
   /**
    * The update from the down-projection h = x·Dᵀ [..., r] (computed by {@link #delta} or, for
-   * adapters that share an input, by one fused matmul).
+   * adapters that share an input, by one fused matmul): s·(h ⊙ g)·Uᵀ.
    *
    * @return [..., out] in h's dtype; a new array in the current scope
    */
-  NDArray fromDown(NDArray h);
+  default NDArray fromDown(NDArray h) {
+    DataType t = h.getDataType();
+    NDArray g = mid();
+    NDArray x = g == null ? h : h.mul(Ops.castWithGrad(g, t));
+    NDArray y = Linear.linear(x, Ops.castWithGrad(up(), t)).singletonOrThrow(); // [..., out]
+    return Ops.mul(y, scale());
+  }
 
   /**
    * The update ΔW·x for input x.

@@ -4,11 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.nn.core.Linear;
 import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
-import dev.l1ra.model.engine.Ops;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -155,15 +153,20 @@ public final class LoraAdapter implements Adapter {
     return a;
   }
 
-  /** s·(h ⊙ c)·Bᵀ for the down-projection h = x·Aᵀ [..., r] → [..., out]. */
+  /** The gate c, or null for plain LoRA. */
   @Override
-  public NDArray fromDown(NDArray h) {
-    DataType t = h.getDataType();
-    if (c != null) {
-      h = h.mul(Ops.castWithGrad(c, t));
-    }
-    NDArray y = Linear.linear(h, Ops.castWithGrad(b, t)).singletonOrThrow(); // [..., out]
-    return Ops.mul(y, scaling);
+  public NDArray mid() {
+    return c;
+  }
+
+  @Override
+  public NDArray up() {
+    return b;
+  }
+
+  @Override
+  public float scale() {
+    return scaling;
   }
 
   @Override

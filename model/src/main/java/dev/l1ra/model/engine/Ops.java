@@ -30,6 +30,15 @@ public final class Ops {
     return x.mul(Constants.of(x, (float) s));
   }
 
+  /**
+   * The pooled float32 0-d constant {@code value} on {@code like}'s device (engine-owned, never
+   * close it): the operand {@link #mul}, {@link #add} and {@link #pow} use, for callers that pass
+   * it to a fused kernel instead.
+   */
+  public static NDArray constant(NDArray like, float value) {
+    return Constants.of(like, value);
+  }
+
   /** x + s, s from the constant pool (see {@link #mul}). */
   public static NDArray add(NDArray x, double s) {
     return x.add(Constants.of(x, (float) s));

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.AttentionMask;
+import dev.l1ra.model.llama.LayerKernel;
 import dev.l1ra.model.llama.PlainAttention;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -87,12 +88,19 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
   private final TorchScriptModule sdpa;
   private final TorchScriptModule swiglu;
   private final AtomicReference<MaskForm> lastMask = new AtomicReference<>();
+  private final ScriptedLayers layers;
 
   private FusedAttention(
-      TorchScriptModule sdpa, TorchScriptModule swiglu, GroupedHeads groupedHeads) {
+      TorchScriptModule sdpa,
+      TorchScriptModule swiglu,
+      GroupedHeads groupedHeads,
+      Device device,
+      Path cacheDir,
+      boolean wholeLayers) {
     this.groupedHeads = groupedHeads;
     this.sdpa = sdpa;
     this.swiglu = swiglu;
+    this.layers = wholeLayers ? new ScriptedLayers(this, device, cacheDir) : null;
   }
 
   /**
@@ -109,12 +117,23 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
    * @throws IllegalStateException naming the cause when the module does not load or disagrees
    */
   public static FusedAttention load(Device device, Path cacheDir, GroupedHeads groupedHeads) {
+    return load(device, cacheDir, groupedHeads, true);
+  }
+
+  /**
+   * As {@link #load(Device, Path, GroupedHeads)}; with {@code wholeLayers} decoder layers also run
+   * as one TorchScript call each ({@link LayerKernel}), otherwise op by op around the attention and
+   * SwiGLU calls.
+   */
+  public static FusedAttention load(
+      Device device, Path cacheDir, GroupedHeads groupedHeads, boolean wholeLayers) {
     TorchScriptModule sdpa = null;
     TorchScriptModule swiglu = null;
     try {
       sdpa = TorchScriptModule.load(ARCHIVE, device, cacheDir);
       swiglu = TorchScriptModule.load(SWIGLU_ARCHIVE, device, cacheDir);
-      FusedAttention kernel = new FusedAttention(sdpa, swiglu, groupedHeads);
+      FusedAttention kernel =
+          new FusedAttention(sdpa, swiglu, groupedHeads, device, cacheDir, wholeLayers);
       SelfCheck.run(kernel, device);
       return kernel;
     } catch (IOException | MalformedModelException | RuntimeException e) {
@@ -177,12 +196,31 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
 
   /** How often to repeat each k/v head before the call: 1 when the kernel gets groups natively. */
   private long repeats(NDArray q, NDArray k) {
-    long n = q.getShape().get(1) / k.getShape().get(1);
+    return kvRepeats(q.getShape().get(1) / k.getShape().get(1), q.getDevice());
+  }
+
+  /** Repeats of each k/v head for {@code groups} query heads per k/v head on {@code device}. */
+  long kvRepeats(long groups, Device device) {
     boolean repeat =
         groupedHeads == GroupedHeads.REPEAT
             || (groupedHeads == GroupedHeads.AUTO
-                && Device.Type.CPU.equals(q.getDevice().getDeviceType()));
-    return repeat ? n : 1;
+                && Device.Type.CPU.equals(device.getDeviceType()));
+    return repeat ? groups : 1;
+  }
+
+  /** The additive SDPA mask for a mask that is not purely causal (fully masked rows opened). */
+  NDArray sdpaMask(AttentionMask mask) {
+    return form(mask).sdpaMask();
+  }
+
+  @Override
+  public LayerKernel layers() {
+    return layers;
+  }
+
+  /** Layer configurations that ran as whole-layer scripts so far. */
+  int scriptedLayerConfigs() {
+    return layers == null ? 0 : layers.loaded();
   }
 
   /** Whether {@code mask} is purely causal (decided once per mask object). */
@@ -254,6 +292,9 @@ public final class FusedAttention implements AttentionKernel, AutoCloseable {
 
   @Override
   public void close() {
+    if (layers != null) {
+      layers.close();
+    }
     lastMask.set(null);
     sdpa.close();
     swiglu.close();

@@ -1,6 +1,7 @@
 package dev.l1ra.model.llama;
 
 import ai.djl.ndarray.NDArray;
+import dev.l1ra.model.engine.Ops;
 
 /**
  * Scaled dot-product attention with grouped-query heads, and the MLP's SwiGLU activation: the
@@ -20,7 +21,12 @@ public interface AttentionKernel {
 
   /** The SwiGLU activation silu(gate)·up, [..., intermediate] each; fused kernels may fuse it. */
   default NDArray swiglu(NDArray gate, NDArray up) {
-    return dev.l1ra.model.engine.Ops.silu(gate).mul(up);
+    return Ops.silu(gate).mul(up);
+  }
+
+  /** Whole decoder layers in one engine call each, or null when this kernel has none. */
+  default LayerKernel layers() {
+    return null;
   }
 
   /** Short name for logs and reports. */

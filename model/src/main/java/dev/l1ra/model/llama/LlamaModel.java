@@ -151,6 +151,13 @@ public final class LlamaModel implements AutoCloseable {
         && ctx.adapters().dropout() > 0) {
       EngineInfo.engine().setRandomSeed(Seeds.mix(ctx.dropoutSeed(), i));
     }
+    LayerKernel fused = attention.layers();
+    NDArray out = fused == null ? null : fused.layer(this, i, h, ctx);
+    return out != null ? out : layerOps(i, h, ctx);
+  }
+
+  /** {@link #layer} op by op: the reference path. */
+  NDArray layerOps(int i, NDArray h, LayerContext ctx) {
     LayerWeights w = weights.layers().get(i);
     NDArray x = rmsNorm(h, w.inputNorm(), config.rmsNormEps());
     h = h.add(selfAttention(i, x, w, ctx));

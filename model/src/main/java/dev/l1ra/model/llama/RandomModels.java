@@ -84,7 +84,8 @@ public final class RandomModels {
 
   /**
    * Random weights built directly on a device (benchmarks of real shapes: nothing is written or
-   * read). N(0, 0.02) matrices, unit norms, from the engine generator seeded with {@code seed}.
+   * read). N(0, 0.02) matrices, unit norms, from the engine generator seeded with {@code seed};
+   * q|k|v and gate|up fused as a loaded model's are.
    */
   public static LlamaWeights randomWeights(
       ModelConfig c, ai.djl.ndarray.NDManager m, ai.djl.ndarray.types.DataType dtype, long seed) {
@@ -96,10 +97,11 @@ public final class RandomModels {
         proj.put(k, new Linear(normal(m, dtype, k.outFeatures(c), k.inFeatures(c)), null));
       }
       layers.add(
-          new LayerWeights(
-              m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
-              m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
-              proj));
+          LlamaWeights.fused(
+              new LayerWeights(
+                  m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+                  m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+                  proj)));
     }
     ai.djl.ndarray.NDArray embed = normal(m, dtype, c.vocabSize(), c.hiddenSize());
     ai.djl.ndarray.NDArray head =
