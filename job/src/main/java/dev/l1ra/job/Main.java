@@ -68,11 +68,14 @@ public final class Main {
       case "memory" -> {
         return MemoryCommand.run(rest);
       }
+      case "parity" -> {
+        return ParityCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
               "unknown command \""
                   + cmd
-                  + "\"; commands: run (default), train, eval, prep, bench, compress, memory");
+                  + "\"; commands: run (default), train, eval, prep, bench, compress, memory, parity");
     }
   }
 
