@@ -49,6 +49,14 @@ public final class Main {
         cmd.equals("run") && (argv.length == 0 || !argv[0].equals("run"))
             ? argv
             : Arrays.copyOfRange(argv, 1, argv.length);
+    if (argv.length > 0 && Help.isHelp(argv[0])) {
+      System.out.print(Help.overview());
+      return 0;
+    }
+    if (Arrays.stream(rest).anyMatch(Help::isHelp)) {
+      System.out.print(Help.of(cmd));
+      return 0;
+    }
     switch (cmd) {
       case "run", "train" -> {
         return train(cmd, rest);
@@ -78,7 +86,7 @@ public final class Main {
 
   /** {@code run}: data-prep when the config asks for it, then training, eval and export. */
   private static int train(String cmd, String[] argv) {
-    Args a = Args.parse(cmd, argv, Set.of("config", "fail-once"), Set.of("fresh"));
+    Args a = Args.parse(cmd, argv, Set.of("config"), Set.of("fresh"));
     String file = a.configFile(cmd, "conf/quickstart.yaml");
     RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
     SparkSession spark =
@@ -90,7 +98,7 @@ public final class Main {
       } else {
         Quickstart.requireGenerated(cfg, file);
       }
-      TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), a.getInt("fail-once", -1));
+      TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), -1);
       TrainJob.Result base =
           cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
       System.out.println(Summaries.json(r, base));
