@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import java.io.IOException;
@@ -82,15 +80,5 @@ class PresetsTest {
                 SubmitCommand.command(
                     "j.jar", quick.toString(), RunConfigs.load(quick, List.of()), new String[0]));
     assertTrue(e.getMessage().contains("--local"), e.getMessage());
-  }
-
-  @Test
-  void databricksJobIsValidJsonWithTheEntryPoint() throws IOException {
-    JsonNode job = new ObjectMapper().readTree(CONF.resolve("databricks/job.json").toFile());
-    JsonNode task = job.get("tasks").get(0);
-    assertEquals("dev.l1ra.job.Main", task.get("spark_jar_task").get("main_class_name").asText());
-    assertEquals(
-        "1",
-        task.get("new_cluster").get("spark_conf").get("spark.task.resource.gpu.amount").asText());
   }
 }

@@ -63,7 +63,8 @@ class SubmitCommandTest {
     ProcessBuilder pb =
         new ProcessBuilder(process).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("L1RA_RECORD", record.toString());
-    pb.environment().put("L1RA_JAVA", java());
+    pb.environment().put("L1RA_JAVA", ChildJvm.java());
+    pb.environment().put("L1RA_JVM_OPTIONS", String.join(" ", ChildJvm.options()));
     pb.environment().put("L1RA_CP", System.getProperty("java.class.path"));
     if (path != null) {
       pb.environment().put("PATH", path + ":" + System.getenv("PATH"));
@@ -74,10 +75,6 @@ class SubmitCommandTest {
     assertEquals(0, p.exitValue(), "SparkSubmit failed:\n" + out);
     assertTrue(Files.exists(record), "the application did not run:\n" + out);
     return new ObjectMapper().readTree(record.toFile());
-  }
-
-  private static String java() {
-    return ProcessHandle.current().info().command().orElse("java");
   }
 
   /** The application got exactly the job arguments and every --conf setting unchanged. */
@@ -104,11 +101,9 @@ class SubmitCommandTest {
   @Test
   void theArgumentListReachesSparkSubmitIntact() throws Exception {
     List<String> cmd = localCommand();
+    // what submit.sh runs: the list, no shell parsing in between
     List<String> process =
-        new ArrayList<>(
-            List.of(
-                java(), "-cp", System.getProperty("java.class.path"), SparkSubmit.class.getName()));
-    process.addAll(cmd.subList(1, cmd.size())); // what submit.sh runs: the list, no shell parsing
+        ChildJvm.command(SparkSubmit.class.getName(), cmd.subList(1, cmd.size()));
     assertReceivedAsBuilt(cmd, run(process, null));
   }
 
@@ -120,7 +115,7 @@ class SubmitCommandTest {
     Path fake = bin.resolve("spark-submit");
     Files.writeString(
         fake,
-        "#!/bin/sh\nexec \"$L1RA_JAVA\" -cp \"$L1RA_CP\" "
+        "#!/bin/sh\nexec \"$L1RA_JAVA\" $L1RA_JVM_OPTIONS -cp \"$L1RA_CP\" "
             + SparkSubmit.class.getName()
             + " \"$@\"\n",
         StandardCharsets.UTF_8);
