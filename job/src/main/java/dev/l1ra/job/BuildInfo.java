@@ -3,7 +3,10 @@ package dev.l1ra.job;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.util.Properties;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import scala.util.Properties;
 
 /**
  * The Spark line this jar was compiled for ({@code build.properties}, written by the build), and
@@ -24,9 +27,14 @@ record BuildInfo(String sparkVersion, String scalaBinary) {
         throw new IllegalStateException(
             RESOURCE + " is missing from the classpath (dev/l1ra/job/); rebuild the job module");
       }
-      Properties p = new Properties();
-      p.load(in);
-      return new BuildInfo(p.getProperty("spark.version"), p.getProperty("scala.binary.version"));
+      Map<String, String> p = new HashMap<>();
+      for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+        int eq = line.indexOf('=');
+        if (!line.startsWith("#") && eq > 0) {
+          p.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+        }
+      }
+      return new BuildInfo(p.get("spark.version"), p.get("scala.binary.version"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + RESOURCE + ": " + e, e);
     }
@@ -34,7 +42,7 @@ record BuildInfo(String sparkVersion, String scalaBinary) {
 
   /** The Scala library version this JVM runs, e.g. 2.12.18. */
   static String runtimeScala() {
-    return scala.util.Properties.versionNumberString();
+    return Properties.versionNumberString();
   }
 
   /**
