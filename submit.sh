@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # l1ra-spark launcher.
 #
-#   ./submit.sh --local conf/quickstart.yaml            prep -> train -> eval -> export, in-process Spark
-#   ./submit.sh --local prep --input ... --out DIR       data preparation only (see README)
-#   ./submit.sh --local train conf/X.yaml [--set k=v]    training only (resumes the latest checkpoint)
-#   ./submit.sh --local eval --model DIR --data PATH [--adapter DIR]
-#   ./submit.sh [--dry-run] conf/X.yaml                  build and run the spark-submit command for a cluster
+#   ./submit.sh --local conf/quickstart.yaml              prep -> train -> eval -> export, in-process Spark
+#   ./submit.sh --local COMMAND [options]                 one command, in-process Spark:
+#       run CONFIG       prep (if configured) -> train -> eval -> export (the default command)
+#       train CONFIG     training only (resumes the latest checkpoint)
+#       prep             data preparation
+#       eval             score a model folder (and adapter) on tokenized data
+#       compress         PARA compression of a trained adapter
+#       bench            time training steps of a model shape
+#       memory CONFIG    peak GPU memory of one worker, and whether it fits
+#   ./submit.sh --local COMMAND --help                    a command's options
+#   ./submit.sh [--dry-run] CONFIG [--set k=v ...]        spark-submit the run to the config's cluster
+#                                                         (--dry-run prints the command instead)
 #
-# --local needs no Spark installation: Spark comes from the project's own jars. The project is built
-# first when its jars are missing. JVM options can be added with L1RA_JAVA_OPTS (e.g. -Xmx16g).
+# --local needs no Spark installation: Spark comes from the project's own jars (Spark 4). The
+# project is built (mvn package) when its jars are missing or older than a source file or pom.
+# The cluster jar is built for the cluster's Spark: spark-submit --version decides, or
+# L1RA_SPARK=3.5 / L1RA_SPARK=4. JVM options can be added with L1RA_JAVA_OPTS (e.g. -Xmx16g).
 set -euo pipefail
 cd "$(dirname "$0")"
+
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
 
 local_mode=0
 dry_run=0
@@ -18,48 +29,72 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --local) local_mode=1; shift ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
     *) break ;;
   esac
 done
-[[ $# -gt 0 ]] || { sed -n '2,12p' "$0"; exit 2; }
+[[ $# -gt 0 ]] || { usage >&2; exit 2; }
 
 export OPT_OUT_TRACKING=true   # DJL: no telemetry
 export MKL_DYNAMIC=FALSE       # bitwise-reproducible CPU BLAS (see EngineInfo)
-# the --add-opens Spark's launcher passes on Java 17 (Spark 3.5 needs them; Spark 4 for its
-# serialization debugger, which names the culprit when a task cannot be serialized)
-OPENS=()
-for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util \
-         java.util.concurrent java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
-  OPENS+=("--add-opens=java.base/$p=ALL-UNNAMED")
-done
-JVM_OPTS=("${OPENS[@]}" -Dai.djl.offline=true -XX:+UseParallelGC -Xmx${L1RA_HEAP:-6g}
+# conf/java17-opens.args: the --add-opens list Spark's launcher passes on Java 17 (one copy)
+JVM_OPTS=(@conf/java17-opens.args -Dai.djl.offline=true -XX:+UseParallelGC -Xmx${L1RA_HEAP:-6g}
           -Dlog4j2.configurationFile=conf/log4j2.properties ${L1RA_JAVA_OPTS:-})
 
-job_jar() { ls job/target/l1ra-job-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1; }
+job_jar() { ls job/target/l1ra-job-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1 || true; }
+
+# true when $1 is missing or older than a main source file, a pom or the JVM options file
+stale() {
+  [[ ! -f $1 ]] && return 0
+  [[ -n $(find pom.xml conf/java17-opens.args core model data-prep job -type f \
+            \( -path '*/src/main/*' -o -name pom.xml -o -name java17-opens.args \) \
+            -newer "$1" -print -quit 2>/dev/null) ]]
+}
 
 build_local() {
-  if [[ -z "$(job_jar)" || ! -f job/target/classpath.txt ]]; then
-    echo "building the project (first run; later runs reuse job/target) ..." >&2
-    mvn -B -q -DskipTests install >&2
+  local jar
+  jar=$(job_jar)
+  if [[ -z $jar ]] || stale "$jar" || stale job/target/classpath.txt; then
+    echo "building the project (mvn package; later runs reuse job/target until a source changes) ..." >&2
+    mvn -B -q -DskipTests package >&2
+    touch "$(job_jar)" job/target/classpath.txt
   fi
 }
 
 if [[ $local_mode -eq 1 ]]; then
   build_local
+  # in-process Spark needs no network address; without this Spark warns about the host name
+  export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
   exec java "${JVM_OPTS[@]}" -cp "$(job_jar):$(cat job/target/classpath.txt)" dev.l1ra.job.Main "$@"
 fi
 
-# Cluster: the submit command is built from the config's spark section by the job itself.
+# Cluster: the cluster jar is built for the cluster's Spark line; the submit command comes from the
+# config's spark section (SubmitCommand), as an argument list: no shell parsing in between.
+spark_line=${L1RA_SPARK:-}
+if [[ -z $spark_line ]] && command -v spark-submit >/dev/null; then
+  spark_line=$(spark-submit --version 2>&1 | sed -n 's/.*version \([0-9][0-9]*\.[0-9][0-9]*\)\..*/\1/p' | head -1)
+elif [[ -z $spark_line ]]; then
+  echo "no spark-submit on the PATH: the cluster jar is for Spark 4 (L1RA_SPARK=3.5 for a Spark 3.5 cluster)" >&2
+fi
+case "${spark_line:-4}" in
+  3.5) profiles=spark-3.5,cluster; cluster_jar=job/target/spark-3.5/l1ra-spark-job.jar ;;
+  4|4.*) profiles=cluster; cluster_jar=job/target/l1ra-spark-job.jar ;;
+  *) echo "error: spark-submit is Spark $spark_line; the job is built for Spark 3.5 or 4 (set L1RA_SPARK=3.5 or 4 to choose)" >&2
+     exit 2 ;;
+esac
 build_local
-cluster_jar=job/target/l1ra-spark-job.jar
-if [[ ! -f $cluster_jar ]]; then
-  echo "building the cluster jar (mvn -Pcluster package) ..." >&2
-  mvn -B -q -DskipTests -Pcluster package -pl job -am >&2
+if stale "$cluster_jar"; then
+  echo "building the cluster jar (mvn -P$profiles package) ..." >&2
+  mvn -B -q -DskipTests -P"$profiles" package -pl job -am >&2
+  touch "$cluster_jar"
 fi
-cmd=$(java -cp "$(job_jar):$(cat job/target/classpath.txt)" dev.l1ra.job.SubmitCommand "$cluster_jar" "$@")
+submit=(java -cp "$(job_jar):$(cat job/target/classpath.txt)" dev.l1ra.job.SubmitCommand)
 if [[ $dry_run -eq 1 ]]; then
-  echo "$cmd"
-  exit 0
+  exec "${submit[@]}" --shell "$cluster_jar" "$@"
 fi
-eval "$cmd"
+args_file=$(mktemp)
+trap 'rm -f "$args_file"' EXIT
+"${submit[@]}" "$cluster_jar" "$@" >"$args_file"
+cmd=()
+while IFS= read -r -d '' a; do cmd+=("$a"); done <"$args_file"
+"${cmd[@]}"

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.util.AtomicFiles;
+import dev.l1ra.job.report.LossChart;
+import dev.l1ra.job.report.MetricsCsv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -17,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The same-budget LoRA baseline of a run: fixed uniform rank r = Σr / adapters (for AdaLoRA, its
  * target_r), otherwise the same settings, trained as run {@code <name>-lora-baseline}; its results
- * go into the main run's report.json under {@code baseline}.
+ * go into the main run's report.json under {@code baseline} and its loss curves into the main run's
+ * loss chart.
  */
 final class Baseline {
   private static final Logger LOG = LoggerFactory.getLogger(Baseline.class);
@@ -45,6 +48,12 @@ final class Baseline {
     LOG.info("same-budget LoRA baseline: r = {} on {} adapters (Σr {})", r, adapters, r * adapters);
     TrainJob.Result base = TrainJob.run(spark, b, false);
     addToReport(main.paths().report(), base);
+    LossChart.write(
+        main.paths().lossCurve(),
+        cfg.run().name(),
+        MetricsCsv.read(main.paths().metrics()),
+        main.baseEval(),
+        MetricsCsv.read(base.paths().metrics()));
     if (main.summary().finalEval() != null && base.summary().finalEval() != null) {
       LOG.info(
           "{} eval perplexity {} vs same-budget LoRA (Σr {}) {}",

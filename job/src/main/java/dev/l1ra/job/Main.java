@@ -49,6 +49,14 @@ public final class Main {
         cmd.equals("run") && (argv.length == 0 || !argv[0].equals("run"))
             ? argv
             : Arrays.copyOfRange(argv, 1, argv.length);
+    if (argv.length > 0 && Help.isHelp(argv[0])) {
+      System.out.print(Help.overview());
+      return 0;
+    }
+    if (Arrays.stream(rest).anyMatch(Help::isHelp)) {
+      System.out.print(Help.of(cmd));
+      return 0;
+    }
     switch (cmd) {
       case "run", "train" -> {
         return train(cmd, rest);
@@ -79,27 +87,42 @@ public final class Main {
     }
   }
 
-  /** {@code run}: data-prep when the config asks for it, then training, eval and export. */
+  /** {@code run} / {@code train} in a Spark session of their own, stopped at the end. */
   private static int train(String cmd, String[] argv) {
-    Args a = Args.parse(cmd, argv, Set.of("config"), Set.of("fresh"));
-    String file = a.configFile(cmd, "conf/quickstart.yaml");
-    RunConfig cfg = RunConfigs.load(Path.of(file), a.sets());
+    Args a = runArgs(cmd, argv);
+    RunConfig cfg = RunConfigs.load(Path.of(a.configFile(cmd, "conf/quickstart.yaml")), a.sets());
     SparkSession spark =
         SparkSessions.create("l1ra-" + cfg.run().name(), cfg.spark().master(), cfg.spark().conf());
     try {
-      if (cmd.equals("run")) {
-        Quickstart.prepareModel(cfg);
-        PrepCommand.runFromConfig(spark, cfg);
-      } else {
-        Quickstart.requireGenerated(cfg, file);
-      }
-      TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"));
-      TrainJob.Result base =
-          cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
-      System.out.println(Summaries.json(r, base));
+      System.out.println(train(spark, cmd, a, cfg));
     } finally {
       spark.stop();
     }
     return 0;
+  }
+
+  /** The options of {@code run} and {@code train}. */
+  static Args runArgs(String cmd, String[] argv) {
+    return Args.parse(cmd, argv, Set.of("config"), Set.of("fresh"));
+  }
+
+  /**
+   * {@code run}: data-prep when the config asks for it, then training, eval and export ({@code
+   * train}: training, eval and export), on the given session, which stays open.
+   *
+   * @return the summary line (one JSON object)
+   */
+  static String train(SparkSession spark, String cmd, Args a, RunConfig cfg) {
+    BuildInfo.requireRuntime(spark.version(), BuildInfo.runtimeScala());
+    if (cmd.equals("run")) {
+      Quickstart.prepareModel(cfg);
+      PrepCommand.runFromConfig(spark, cfg);
+    } else {
+      Quickstart.requireGenerated(cfg, a.configFile(cmd, "conf/quickstart.yaml"));
+    }
+    TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"));
+    TrainJob.Result base =
+        cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
+    return Summaries.json(r, base);
   }
 }

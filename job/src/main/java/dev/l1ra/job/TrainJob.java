@@ -14,7 +14,7 @@ import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankTable;
 import dev.l1ra.core.schedule.LearningRateSchedule;
 import dev.l1ra.core.util.AtomicFiles;
-import dev.l1ra.job.report.Charts;
+import dev.l1ra.job.report.LossChart;
 import dev.l1ra.job.report.MetricsCsv;
 import dev.l1ra.job.report.RanksCsv;
 import dev.l1ra.job.report.RunReport;
@@ -137,7 +137,7 @@ public final class TrainJob {
                 adapters.effectiveLayout(),
                 ranks.events(),
                 controller.ranksMoved());
-        export(cfg, model, adapters, paths, metrics, ranks);
+        export(cfg, model, adapters, paths, metrics, ranks, base);
         RunReport.write(
             paths.report(),
             cfg,
@@ -211,23 +211,17 @@ public final class TrainJob {
     return RankController.NONE;
   }
 
-  /** The PEFT adapter and the charts. */
+  /** The PEFT adapter and the charts (a chart that cannot be drawn is skipped with a warning). */
   private static void export(
       RunConfig cfg,
       ModelConfig model,
       AdapterSet adapters,
       RunPaths paths,
       MetricsCsv metrics,
-      RanksCsv ranks) {
+      RanksCsv ranks,
+      Evaluator.Result base) {
     PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), modelClass(model));
-    Charts.lines(
-        paths.lossCurve(),
-        "loss: " + cfg.run().name(),
-        "step",
-        "loss",
-        List.of(
-            new Charts.Series("train", metrics.trainCurve()),
-            new Charts.Series("eval", metrics.evalCurve())));
+    LossChart.write(paths.lossCurve(), cfg.run().name(), metrics.curves(), base, null);
     ranks.charts(
         adapters.effectiveLayout(),
         model.numLayers(),

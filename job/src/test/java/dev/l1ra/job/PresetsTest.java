@@ -3,17 +3,19 @@ package dev.l1ra.job;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.model.llama.RandomModels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -84,13 +86,76 @@ class PresetsTest {
     assertTrue(e.getMessage().contains("--local"), e.getMessage());
   }
 
+  /** The model shape a preset's model.path names (its weights are not here). */
+  private static ModelConfig shapeOf(RunConfig c) {
+    String path = c.model().path();
+    String shape =
+        path.contains("Llama-3.1-8B")
+            ? "llama3-8b"
+            : path.contains("Mistral-7B") ? "mistral-7b" : null;
+    assertNotNull(shape, "no known shape for model.path " + path);
+    return RandomModels.shape(shape, 32000);
+  }
+
+  private static MemoryCommand.Check estimate(RunConfig c) {
+    ModelConfig model = shapeOf(c);
+    int seq = ((Number) c.data().prep().get("seq_len")).intValue();
+    return MemoryCommand.check(c, model, InitialLayout.of(c, model), seq, c.train().memoryGib());
+  }
+
+  /** Every preset that states its GPU memory fits it by the memory estimate. */
   @Test
-  void databricksJobIsValidJsonWithTheEntryPoint() throws IOException {
-    JsonNode job = new ObjectMapper().readTree(CONF.resolve("databricks/job.json").toFile());
-    JsonNode task = job.get("tasks").get(0);
-    assertEquals("dev.l1ra.job.Main", task.get("spark_jar_task").get("main_class_name").asText());
-    assertEquals(
-        "1",
-        task.get("new_cluster").get("spark_conf").get("spark.task.resource.gpu.amount").asText());
+  void everyPresetWithAMemorySizeFitsItByTheEstimate() throws IOException {
+    int checked = 0;
+    for (Path p : presets()) {
+      RunConfig c = RunConfigs.load(p, List.of());
+      if (c.train().memoryGib() != null) {
+        MemoryCommand.Check check = estimate(c);
+        assertTrue(check.fits(), p + ": " + check.describe());
+        assertTrue(check.setup().microBatch() >= 1, p.toString());
+        checked++;
+      }
+    }
+    assertTrue(checked >= 10, "presets with train.memory_gib: " + checked);
+  }
+
+  /**
+   * The presets for what most users have: one GPU of 24, 48 or 80 GB, and one node with several
+   * GPUs. Each states its card, keeps memory_gib below it, lets the estimate pick the micro-batch,
+   * and recomputes activations exactly when the estimate says it must (micro-batch 1 does not fit
+   * without) or when that fits a micro-batch at least twice as large.
+   */
+  @Test
+  void singleGpuAndSingleNodePresetsLetTheEstimateDecide() throws IOException {
+    Map<String, Integer> cards =
+        Map.of(
+            "llama31-8b-openorca-l1ra-1gpu-24gb.yaml", 24,
+            "llama31-8b-openorca-l1ra-1gpu-48gb.yaml", 48,
+            "llama31-8b-openorca-l1ra-1gpu-80gb.yaml", 80,
+            "llama31-8b-openorca-l1ra-1node-4gpu.yaml", 24);
+    for (Map.Entry<String, Integer> e : cards.entrySet()) {
+      Path p = CONF.resolve(e.getKey());
+      RunConfig c = RunConfigs.load(p, List.of());
+      String header = Files.readString(p).lines().findFirst().orElse("");
+      assertTrue(header.contains(e.getValue() + " GB"), p + " names its card: " + header);
+      assertTrue(c.train().memoryGib() < e.getValue(), p + ": headroom below the card");
+      assertEquals(0, c.train().microBatch(), p + ": micro_batch 0, the estimate picks");
+      MemoryCommand.Check with = estimate(RunConfigs.load(p, List.of("train.recompute=true")));
+      MemoryCommand.Check without = estimate(RunConfigs.load(p, List.of("train.recompute=false")));
+      boolean needed =
+          without.maxMicroBatch() == 0 || with.maxMicroBatch() >= 2 * without.maxMicroBatch();
+      assertEquals(needed, c.train().recompute(), p + ": recompute by the estimate");
+      assertTrue(with.fits() && with.maxMicroBatch() >= 1, p.toString());
+    }
+    RunConfig node =
+        RunConfigs.load(CONF.resolve("llama31-8b-openorca-l1ra-1node-4gpu.yaml"), List.of());
+    assertEquals(4, node.spark().partitions());
+    List<String> cmd = SubmitCommand.command("j.jar", "n.yaml", node, new String[0]);
+    assertTrue(
+        cmd.contains("spark.cores.max=4") && cmd.contains("spark.executor.instances=4"), "" + cmd);
+    RunConfig one =
+        RunConfigs.load(CONF.resolve("llama31-8b-openorca-l1ra-1gpu-24gb.yaml"), List.of());
+    assertEquals("gpu", one.model().device(), "a single-GPU run must not fall back to the CPU");
+    assertEquals(1, one.spark().partitions());
   }
 }

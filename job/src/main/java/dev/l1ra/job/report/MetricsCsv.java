@@ -143,6 +143,25 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     return sb.toString();
   }
 
+  /** A run's loss curves: (step, train loss) and (step, eval loss) points. */
+  public record Curves(List<double[]> train, List<double[]> eval) {}
+
+  /** The curves so far. */
+  public Curves curves() {
+    return new Curves(curve, evalCurve);
+  }
+
+  /** The curves of a finished run's metrics.csv. */
+  public static Curves read(Path file) {
+    MetricsCsv m = new MetricsCsv(file, List.of());
+    try {
+      Files.readAllLines(file, StandardCharsets.UTF_8).forEach(m::remember);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e, e);
+    }
+    return m.curves();
+  }
+
   /** (step, train loss) points so far. */
   public List<double[]> trainCurve() {
     return curve;

@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Locale;
+import org.slf4j.LoggerFactory;
 
 /** The DJL engine this project runs on (PyTorch) and how devices are chosen. */
 public final class EngineInfo {
@@ -19,6 +20,7 @@ public final class EngineInfo {
   }
 
   private static volatile boolean warned;
+  private static volatile boolean cpuNoted;
 
   /**
    * MKL's dynamic threading (on by default) may run a GEMM on fewer threads when the machine is
@@ -31,7 +33,7 @@ public final class EngineInfo {
     if (!warned) {
       warned = true;
       if (!"false".equalsIgnoreCase(System.getenv("MKL_DYNAMIC"))) {
-        org.slf4j.LoggerFactory.getLogger(EngineInfo.class)
+        LoggerFactory.getLogger(EngineInfo.class)
             .warn(
                 "MKL_DYNAMIC is not FALSE: CPU results may differ from run to run in the last bits; export MKL_DYNAMIC=FALSE for bitwise-reproducible runs");
       }
@@ -69,7 +71,15 @@ public final class EngineInfo {
   public static Device device(String name) {
     String n = name == null ? "auto" : name.trim().toLowerCase(Locale.ROOT);
     if (n.equals("auto")) {
-      return engine().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+      if (engine().getGpuCount() > 0) {
+        return Device.gpu();
+      }
+      if (!cpuNoted) {
+        cpuNoted = true;
+        LoggerFactory.getLogger(EngineInfo.class)
+            .info("device auto: no GPU visible, using the CPU");
+      }
+      return Device.cpu();
     }
     if (n.equals("cpu")) {
       return Device.cpu();
@@ -86,7 +96,9 @@ public final class EngineInfo {
                 + id
                 + " but the engine sees "
                 + count
-                + " GPU(s)");
+                + " GPU(s); a GPU needs the CUDA build of libtorch "
+                + "2.7.1 (PYTORCH_LIBRARY_PATH, PYTORCH_VERSION=2.7.1, PYTORCH_FLAVOR=cu128;"
+                + " see the README, Running on a cluster)");
       }
       return Device.gpu(id);
     }
