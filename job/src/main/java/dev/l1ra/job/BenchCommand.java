@@ -170,7 +170,8 @@ final class BenchCommand {
           new GradientStep.Options(micro.get(0).learned(), scale, s, recompute);
       GradientStep.accumulate(model, adapters, micro, o).getFloat(); // reads the loss: a sync
       long t1 = System.nanoTime();
-      Map<String, NDArray> grads = TrainOptimizer.accumulated(adapters);
+      Map<String, NDArray> grads =
+          controller.readsGradients() ? TrainOptimizer.accumulated(adapters) : null;
       controller.beforeUpdate(adapters, grads, scale);
       TrainOptimizer.GateRule gates =
           method.equals("l1ra") ? new TrainOptimizer.GateRule(1e-2, 1e-3, false) : null;
@@ -179,7 +180,7 @@ final class BenchCommand {
       controller.observe(adapters, grads, out.gradCoef());
       adapters.trainable().get(0).array().sum().getFloat(); // the update has run: a sync
       long t2 = System.nanoTime();
-      TrainOptimizer.zero(grads.values());
+      TrainOptimizer.zeroGrad(adapters);
       controller.stepStats(adapters);
       adapters.trainable().get(0).array().sum().getFloat();
       long t3 = System.nanoTime();

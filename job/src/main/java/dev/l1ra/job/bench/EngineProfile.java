@@ -21,7 +21,6 @@ import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.fused.AttentionKernels;
-import dev.l1ra.model.fused.MultiTensorAdamW;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.AttentionMask;
 import dev.l1ra.model.llama.Batch;
@@ -30,6 +29,7 @@ import dev.l1ra.model.llama.RandomModels;
 import dev.l1ra.model.loss.CausalLmLoss;
 import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.HostBatch;
+import dev.l1ra.model.train.TrainOptimizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -64,57 +64,33 @@ public final class EngineProfile {
     matrixWork(shape, batch, seq, p, device);
   }
 
-  /** The optimizer's calls on the adapters of the full model shape (r 16 on all projections). */
+  /**
+   * The optimizer's steps on the adapters of the full model shape (r 16 on all projections, L1RA
+   * gates), with gradients in the parameters' .grad as after a backward.
+   */
   private static void optimizer(String shape, Device device) {
     ModelConfig c = RandomModels.shape(shape, 32000);
-    try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE);
-        NDManager cpu = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE)) {
+    try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE)) {
       AdapterLayout layout =
           AdapterLayout.resolve(c, LoraSettings.uniform(16, 16, List.of("all-linear")));
       AdapterSet adapters = AdapterSet.create(layout, m, AdapterInit.GAUSSIAN, 1, true, 0.0);
-      MultiTensorAdamW k = MultiTensorAdamW.shared(device).orElseThrow();
-      List<NDArray> p = new ArrayList<>();
-      List<NDArray> g = new ArrayList<>();
-      List<NDArray> mm = new ArrayList<>();
-      List<NDArray> vv = new ArrayList<>();
-      List<NDArray> age = new ArrayList<>();
-      List<NDArray> gates = new ArrayList<>();
-      AdamW adam = new AdamW(AdamW.Settings.defaults(), m);
-      for (TrainableParam t : adapters.trainable()) {
-        AdamW.Moments s = adam.momentsFor(t);
-        p.add(t.array());
-        g.add(t.array().onesLike());
-        mm.add(s.m());
-        vv.add(s.v());
-        age.add(s.age());
-        if (t.array().getShape().dimension() == 1) {
-          gates.add(t.array());
+      try (GradientCollector gc = engine().newGradientCollector()) {
+        for (TrainableParam t : adapters.trainable()) {
+          gc.backward(t.array().sum());
         }
       }
-      int n = p.size();
-      long[] groups = new long[n];
-      double[] lrs = new double[n];
-      double[] decays = new double[n];
-      int[] ages = new int[n];
-      Arrays.fill(lrs, 1e-4);
-      Arrays.fill(decays, 1.0);
-      MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(0.5, 0.9, 0.999, 1e-8);
-      print("optimizer tensors", n, n, "");
-      timed(m, "optimizer: sumsq fast", () -> k.sumOfSquares(g, true));
-      timed(m, "optimizer: sumsq exact", () -> k.sumOfSquares(g, false));
-      timed(
-          m,
-          "optimizer: update per-rank",
-          () -> k.update(p, g, mm, vv, age, groups, new double[] {1e-4}, new double[] {1}, h));
-      timed(
-          m,
-          "optimizer: update uniform",
-          () -> k.updateUniform(p, g, mm, vv, age, decays, lrs, ages, h, cpu));
-      timed(m, "optimizer: gate rule", () -> k.gateRule(gates, 1e-4, false));
-      timed(m, "optimizer: gradients()", () -> k.gradients(p, m).size());
-      timed(m, "optimizer: zero", () -> k.zero(g));
+      TrainOptimizer.Hyper hp =
+          new TrainOptimizer.Hyper(1e-4, 0, 1.0, new TrainOptimizer.GateRule(1e-2, 1e-3, false));
+      print("optimizer tensors", adapters.trainable().size(), 0, "");
+      try (TrainOptimizer uniform = new TrainOptimizer(AdamW.Settings.defaults(), m);
+          TrainOptimizer exact =
+              new TrainOptimizer(AdamW.Settings.defaults(), m).uniformBiasCorrection(false)) {
+        timed(m, "optimizer: step, uniform ages", () -> uniform.step(adapters, null, 1, hp));
+        timed(m, "optimizer: step, per-rank ages", () -> exact.step(adapters, null, 1, hp));
+      }
+      timed(m, "optimizer: accumulated()", () -> TrainOptimizer.accumulated(adapters).size());
       timed(m, "optimizer: adapters.trainable()", () -> adapters.trainable().size());
-      adam.close();
+      timed(m, "optimizer: zeroGrad", () -> TrainOptimizer.zeroGrad(adapters));
       adapters.close();
     }
   }

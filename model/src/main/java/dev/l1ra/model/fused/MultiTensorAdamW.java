@@ -37,21 +37,35 @@ public final class MultiTensorAdamW implements AutoCloseable {
   static final String SOURCE =
       String.join(
           "\n",
-          "def sumsq(self, grads: List[Tensor], fast: bool) -> float:",
+          "def grads_of(self, params: List[Tensor], grads: List[Tensor]) -> List[Tensor]:",
+          "    if len(grads) > 0:",
+          "        return grads",
+          "    out: List[Tensor] = []",
+          "    for p in params:",
+          "        g = p.grad",
+          "        if g is None or g.numel() == 0:",
+          "            out.append(torch.zeros_like(p))",
+          "        else:",
+          "            out.append(g)",
+          "    return out",
+          "",
+          "def sumsq(self, params: List[Tensor], grads: List[Tensor], fast: bool) -> float:",
+          "    gs = self.grads_of(params, grads)",
           "    if fast:",
-          "        norms = torch._foreach_norm(grads, 2)",
+          "        norms = torch._foreach_norm(gs, 2)",
           "        return float(torch.sum(torch.square(torch.stack(norms))))",
-          "    s = torch.sum(torch.square(grads[0]))",
-          "    for i in range(1, len(grads)):",
-          "        s = torch.add(s, torch.sum(torch.square(grads[i])))",
+          "    s = torch.sum(torch.square(gs[0]))",
+          "    for i in range(1, len(gs)):",
+          "        s = torch.add(s, torch.sum(torch.square(gs[i])))",
           "    return float(s)",
           "",
           "def update(self, params: List[Tensor], grads: List[Tensor], exp_avg: List[Tensor],",
-          "           exp_avg_sq: List[Tensor], ages: List[Tensor], groups: List[int],",
-          "           group_lrs: List[float], group_decays: List[float], coef: float,",
-          "           beta1: float, beta2: float, one_minus_beta1: float, one_minus_beta2: float,",
-          "           log_beta1: float, log_beta2: float, eps: float) -> List[List[Tensor]]:",
-          "    g = torch._foreach_mul(grads, coef)",
+          "           exp_avg_sq: List[Tensor], ages: List[Tensor], lr: float, decay: float,",
+          "           coef: float, beta1: float, beta2: float, one_minus_beta1: float,",
+          "           one_minus_beta2: float, log_beta1: float, log_beta2: float, eps: float) -> None:",
+          "    g = torch._foreach_mul(self.grads_of(params, grads), coef)",
+          "    if decay != 1.0:",
+          "        torch._foreach_mul_(params, decay)",
           "    torch._foreach_mul_(exp_avg, beta1)",
           "    torch._foreach_add_(exp_avg, torch._foreach_mul(g, one_minus_beta1))",
           "    torch._foreach_mul_(exp_avg_sq, beta2)",
@@ -69,44 +83,26 @@ public final class MultiTensorAdamW implements AutoCloseable {
           "    torch._foreach_add_(denom, eps)",
           "    upd = torch._foreach_div(exp_avg, denom)",
           "    torch._foreach_div_(upd, bc1)",
-          "    touched: List[List[Tensor]] = []",
-          "    for k in range(len(group_lrs)):",
-          "        ps: List[Tensor] = []",
-          "        us: List[Tensor] = []",
-          "        for i in range(len(params)):",
-          "            if groups[i] == k:",
-          "                ps.append(params[i])",
-          "                us.append(upd[i])",
-          "        if len(ps) > 0:",
-          "            if group_decays[k] != 1.0:",
-          "                torch._foreach_mul_(ps, group_decays[k])",
-          "            torch._foreach_mul_(us, group_lrs[k])",
-          "            torch._foreach_sub_(ps, us)",
-          "            touched.append(ps)",
-          "    return touched",
+          "    torch._foreach_mul_(upd, lr)",
+          "    torch._foreach_sub_(params, upd)",
           "",
           "def update_uniform(self, params: List[Tensor], grads: List[Tensor],",
           "                   exp_avg: List[Tensor], exp_avg_sq: List[Tensor], ages: List[Tensor],",
-          "                   decays: List[float], bc2_sqrt: List[float], steps: Tensor,",
-          "                   coef: float, beta1: float, beta2: float, one_minus_beta1: float,",
-          "                   one_minus_beta2: float, eps: float) -> None:",
-          "    g = torch._foreach_mul(grads, coef)",
-          "    d: List[number] = []",
-          "    for x in decays:",
-          "        d.append(x)",
-          "    b: List[number] = []",
-          "    for x in bc2_sqrt:",
-          "        b.append(x)",
-          "    torch._foreach_mul_(params, d)",
+          "                   decay: float, bc2_sqrt: float, step: float, coef: float, beta1: float,",
+          "                   beta2: float, one_minus_beta1: float, one_minus_beta2: float,",
+          "                   eps: float) -> None:",
+          "    g = torch._foreach_mul(self.grads_of(params, grads), coef)",
+          "    if decay != 1.0:",
+          "        torch._foreach_mul_(params, decay)",
           "    torch._foreach_mul_(exp_avg, beta1)",
           "    torch._foreach_add_(exp_avg, torch._foreach_mul(g, one_minus_beta1))",
           "    torch._foreach_mul_(exp_avg_sq, beta2)",
           "    torch._foreach_addcmul_(exp_avg_sq, g, g, one_minus_beta2)",
           "    torch._foreach_add_(ages, 1.0)",
           "    denom = torch._foreach_sqrt(exp_avg_sq)",
-          "    torch._foreach_div_(denom, b)",
+          "    torch._foreach_div_(denom, bc2_sqrt)",
           "    torch._foreach_add_(denom, eps)",
-          "    torch._foreach_addcdiv_(params, exp_avg, denom, steps)",
+          "    torch._foreach_addcdiv_(params, exp_avg, denom, step)",
           "",
           "def gate_rule(self, gates: List[Tensor], tau: float, soft: bool) -> None:",
           "    sizes: List[int] = []",
@@ -124,23 +120,23 @@ public final class MultiTensorAdamW implements AutoCloseable {
           "    torch._foreach_copy_(gates, torch.split(c, sizes))",
           "",
           "def gradients(self, params: List[Tensor]) -> List[Tensor]:",
-          "    out: List[Tensor] = []",
+          "    return self.grads_of(params, [])",
+          "",
+          "def zero_grads(self, params: List[Tensor]) -> List[Tensor]:",
+          "    gs: List[Tensor] = []",
           "    for p in params:",
           "        g = p.grad",
-          "        if g is None or g.numel() == 0:",
-          "            out.append(torch.zeros_like(p))",
-          "        else:",
-          "            out.append(g)",
-          "    return out",
-          "",
-          "def zero(self, tensors: List[Tensor]) -> None:",
-          "    torch._foreach_zero_(tensors)");
+          "        if g is not None and g.numel() > 0:",
+          "            gs.append(g)",
+          "    if len(gs) > 0:",
+          "        torch._foreach_zero_(gs)",
+          "    return gs");
 
   /** The archive this class loads. */
   public static final TorchScriptArchive ARCHIVE = TorchScriptArchive.module(CLASS_NAME, SOURCE);
 
-  /** Constants of one update. */
-  public record Hyper(double coef, double beta1, double beta2, double eps) {}
+  /** AdamW's constants. */
+  public record Hyper(double beta1, double beta2, double eps) {}
 
   private static final Logger LOG = LoggerFactory.getLogger(MultiTensorAdamW.class);
   private static final Map<Device, Optional<MultiTensorAdamW>> SHARED = new ConcurrentHashMap<>();
@@ -202,24 +198,26 @@ public final class MultiTensorAdamW implements AutoCloseable {
   /**
    * Σ‖g‖² over all gradients, read back as one float32 value.
    *
+   * @param grads the gradients, or an empty list for the parameters' accumulated .grad
    * @param fast one norm kernel per tensor and a sum of their squares (GPU); otherwise the exact
    *     sequence Σ sum(g²) in list order, bit-reproducible on the CPU
    */
-  public double sumOfSquares(List<NDArray> grads, boolean fast) {
-    try (IValue r = module.run("sumsq", tensors(grads), IValue.from(fast))) {
+  public double sumOfSquares(List<NDArray> params, List<NDArray> grads, boolean fast) {
+    try (IValue r = module.run("sumsq", tensors(params), tensors(grads), IValue.from(fast))) {
       return r.toDouble();
     }
   }
 
+  /** One AdamW step's learning rate, decay and gradient coefficient for a group of tensors. */
+  public record Group(double lr, double decay, double coef) {}
+
   /**
-   * One AdamW step on every parameter in place: g ← coef·grad; m ← β1·m + (1−β1)·g; v ← β2·v +
-   * (1−β2)·g²; age ← age + 1; p ← p·decay − lr·m/(√v/√bc2 + ε)/bc1 with bc = 1 − β^age per rank
-   * (the decay only where it is not 1). Lists are parallel (one entry per parameter); each
-   * parameter belongs to a group with its own learning rate and decay.
+   * One AdamW step on every parameter in place, with per-rank bias corrections: g ← coef·grad; p ←
+   * p·decay (where decay ≠ 1); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; age ← age + 1; p ← p −
+   * lr·m/(√v/√bc2 + ε)/bc1 with bc = 1 − β^age for each rank. Bit for bit {@code AdamW.update} on
+   * the CPU. Lists are parallel (one entry per parameter).
    *
-   * @param groups the group index of each parameter
-   * @param groupLrs learning rate of each group
-   * @param groupDecays 1 − lr·weight_decay of each group (1 for none)
+   * @param grads the gradients, or an empty list for the parameters' accumulated .grad
    */
   public void update(
       List<NDArray> params,
@@ -227,18 +225,9 @@ public final class MultiTensorAdamW implements AutoCloseable {
       List<NDArray> expAvg,
       List<NDArray> expAvgSq,
       List<NDArray> ages,
-      long[] groups,
-      double[] groupLrs,
-      double[] groupDecays,
+      Group g,
       Hyper h) {
-    int n = params.size();
-    if (grads.size() != n
-        || expAvg.size() != n
-        || expAvgSq.size() != n
-        || ages.size() != n
-        || groups.length != n) {
-      throw new IllegalArgumentException("optimizer lists differ in length");
-    }
+    check(params, grads, expAvg, expAvgSq, ages);
     try (IValue r =
         module.run(
             "update",
@@ -247,10 +236,9 @@ public final class MultiTensorAdamW implements AutoCloseable {
             tensors(expAvg),
             tensors(expAvgSq),
             tensors(ages),
-            IValue.listFrom(groups),
-            IValue.listFrom(groupLrs),
-            IValue.listFrom(groupDecays),
-            IValue.from(h.coef()),
+            IValue.from(g.lr()),
+            IValue.from(g.decay()),
+            IValue.from(g.coef()),
             IValue.from(h.beta1()),
             IValue.from(h.beta2()),
             IValue.from(1 - h.beta1()),
@@ -258,59 +246,61 @@ public final class MultiTensorAdamW implements AutoCloseable {
             IValue.from(Math.log(h.beta1())),
             IValue.from(Math.log(h.beta2())),
             IValue.from(h.eps()))) {
-      // the updated groups come back only to keep TorchScript from dropping the in-place
-      // updates of lists built inside the method (its dead-code pass does, torch 2.7)
+      // returns None
     }
   }
 
   /**
-   * The same AdamW step for parameters whose ranks all share one step count t (known on the host):
-   * the bias corrections become per-tensor numbers, so every operation runs as a multi-tensor
-   * kernel (PyTorch's foreach AdamW). Equal to {@link #update} up to float rounding, not bit for
-   * bit (the corrections are computed in double on the host).
-   *
-   * @param decays 1 − lr·weight_decay of each parameter (1 for none)
-   * @param lrs learning rate of each parameter
-   * @param ages each parameter's step count before this step
+   * The same AdamW step for parameters whose ranks all share step count {@code age} (before this
+   * step): the bias corrections become numbers computed on the host, so every operation runs as a
+   * multi-tensor kernel (PyTorch's foreach AdamW). Equal to {@link #update} up to float rounding.
    */
   public void updateUniform(
       List<NDArray> params,
       List<NDArray> grads,
       List<NDArray> expAvg,
       List<NDArray> expAvgSq,
-      List<NDArray> ageTensors,
-      double[] decays,
-      double[] lrs,
-      int[] ages,
-      Hyper h,
-      NDManager cpu) {
-    int n = params.size();
-    double[] bc2Sqrt = new double[n];
-    double[] steps = new double[n];
-    for (int i = 0; i < n; i++) {
-      int t = ages[i] + 1;
-      bc2Sqrt[i] = Math.sqrt(1 - Math.pow(h.beta2(), t));
-      steps[i] = -lrs[i] / (1 - Math.pow(h.beta1(), t));
-    }
-    try (NDArray stepTensor = cpu.create(steps);
-        IValue r =
-            module.run(
-                "update_uniform",
-                tensors(params),
-                tensors(grads),
-                tensors(expAvg),
-                tensors(expAvgSq),
-                tensors(ageTensors),
-                IValue.listFrom(decays),
-                IValue.listFrom(bc2Sqrt),
-                IValue.from((PtNDArray) stepTensor),
-                IValue.from(h.coef()),
-                IValue.from(h.beta1()),
-                IValue.from(h.beta2()),
-                IValue.from(1 - h.beta1()),
-                IValue.from(1 - h.beta2()),
-                IValue.from(h.eps()))) {
+      List<NDArray> ages,
+      int age,
+      Group g,
+      Hyper h) {
+    check(params, grads, expAvg, expAvgSq, ages);
+    int t = age + 1;
+    double bc2Sqrt = Math.sqrt(1 - Math.pow(h.beta2(), t));
+    double step = -g.lr() / (1 - Math.pow(h.beta1(), t));
+    try (IValue r =
+        module.run(
+            "update_uniform",
+            tensors(params),
+            tensors(grads),
+            tensors(expAvg),
+            tensors(expAvgSq),
+            tensors(ages),
+            IValue.from(g.decay()),
+            IValue.from(bc2Sqrt),
+            IValue.from(step),
+            IValue.from(g.coef()),
+            IValue.from(h.beta1()),
+            IValue.from(h.beta2()),
+            IValue.from(1 - h.beta1()),
+            IValue.from(1 - h.beta2()),
+            IValue.from(h.eps()))) {
       // returns None
+    }
+  }
+
+  private static void check(
+      List<NDArray> params,
+      List<NDArray> grads,
+      List<NDArray> expAvg,
+      List<NDArray> expAvgSq,
+      List<NDArray> ages) {
+    int n = params.size();
+    if ((!grads.isEmpty() && grads.size() != n)
+        || expAvg.size() != n
+        || expAvgSq.size() != n
+        || ages.size() != n) {
+      throw new IllegalArgumentException("optimizer lists differ in length");
     }
   }
 
@@ -338,13 +328,14 @@ public final class MultiTensorAdamW implements AutoCloseable {
     }
   }
 
-  /** Sets every tensor to zero in place (the accumulated gradients after a step). */
-  public void zero(List<NDArray> tensors) {
-    if (tensors.isEmpty()) {
+  /** Sets the parameters' accumulated gradients to zero in place, in one call. */
+  public void zeroGradients(List<NDArray> params) {
+    if (params.isEmpty()) {
       return;
     }
-    try (IValue r = module.run("zero", tensors(tensors))) {
-      // returns None
+    try (IValue r = module.run("zero_grads", tensors(params))) {
+      // the zeroed gradients come back only to keep TorchScript from dropping the update of a
+      // list built inside the method (its dead-code pass does, torch 2.7)
     }
   }
 

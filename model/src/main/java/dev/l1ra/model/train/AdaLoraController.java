@@ -12,11 +12,13 @@ import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.fused.AdaLoraKernels;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * AdaLoRA driven inside the training loop (PEFT users must call {@code update_and_allocate} by
@@ -36,6 +38,9 @@ public final class AdaLoraController implements RankController {
   private final Map<String, NDArray> ema = new LinkedHashMap<>();
   private final Map<String, NDArray> unc = new LinkedHashMap<>();
   private double lastOrth;
+  private NDArray orthTotal;
+  private boolean perTensor;
+  private int orthMatrices;
   private int events;
 
   public AdaLoraController(
@@ -59,18 +64,56 @@ public final class AdaLoraController implements RankController {
    */
   @Override
   public void beforeUpdate(AdapterSet adapters, Map<String, NDArray> grads, double lossScale) {
+    int matrices = 2 * adapters.all().size();
+    double scale = orthWeight / matrices * lossScale;
+    Optional<AdaLoraKernels> k = kernels(adapters);
+    if (k.isPresent()) {
+      List<NDArray> qs = new ArrayList<>();
+      List<NDArray> ps = new ArrayList<>();
+      List<NDArray> gqs = new ArrayList<>();
+      List<NDArray> gps = new ArrayList<>();
+      for (AdaLoraAdapter ada : adapters.adaLoras()) {
+        List<TrainableParam> p = ada.trainable();
+        qs.add(ada.a());
+        ps.add(ada.b());
+        gqs.add(grads.get(p.get(0).name()));
+        gps.add(grads.get(p.get(1).name()));
+      }
+      replaceOrthTotal(k.get().orth(qs, ps, gqs, gps, scale, manager), matrices);
+      return;
+    }
     try (NDScope s = new NDScope()) {
-      int matrices = 2 * adapters.all().size();
       double total = 0;
       for (AdaLoraAdapter ada : adapters.adaLoras()) {
         List<TrainableParam> p = ada.trainable();
-        total +=
-            addOrth(ada.a(), false, grads.get(p.get(0).name()), orthWeight / matrices * lossScale);
-        total +=
-            addOrth(ada.b(), true, grads.get(p.get(1).name()), orthWeight / matrices * lossScale);
+        total += addOrth(ada.a(), false, grads.get(p.get(0).name()), scale);
+        total += addOrth(ada.b(), true, grads.get(p.get(1).name()), scale);
       }
       lastOrth = orthWeight * total / matrices;
     }
+  }
+
+  /** Runs every hook tensor by tensor (the reference the kernels are tested against). */
+  AdaLoraController perTensor() {
+    perTensor = true;
+    return this;
+  }
+
+  /** The multi-tensor kernels where they load on the adapters' device. */
+  private Optional<AdaLoraKernels> kernels(AdapterSet adapters) {
+    return perTensor || adapters.all().isEmpty()
+        ? Optional.empty()
+        : AdaLoraKernels.shared(adapters.all().iterator().next().down().getDevice());
+  }
+
+  /** Keeps the step's Σ‖M − I‖ on the device; {@link #stepStats} reads it. */
+  private void replaceOrthTotal(NDArray total, int matrices) {
+    NDScope.unregister(total);
+    if (orthTotal != null) {
+      orthTotal.close();
+    }
+    orthTotal = total;
+    orthMatrices = matrices;
   }
 
   /** Adds the regulariser gradient of one matrix in place; returns ‖M − I‖_F. */
@@ -86,13 +129,28 @@ public final class AdaLoraController implements RankController {
   }
 
   @Override
-  public boolean observes() {
+  public boolean readsGradients() {
     return true;
   }
 
   /** PEFT's update_ipt: EMA of |w·g| and of its deviation, per element, on the device. */
   @Override
   public void observe(AdapterSet adapters, Map<String, NDArray> grads, double gradCoef) {
+    Optional<AdaLoraKernels> k = kernels(adapters);
+    if (k.isPresent()) {
+      List<NDArray> p = new ArrayList<>();
+      List<NDArray> g = new ArrayList<>();
+      List<NDArray> avg = new ArrayList<>();
+      List<NDArray> u = new ArrayList<>();
+      for (TrainableParam t : adapters.trainable()) {
+        p.add(t.array());
+        g.add(grads.get(t.name()));
+        avg.add(ema.computeIfAbsent(t.name(), n -> keep(t.array().zerosLike())));
+        u.add(unc.computeIfAbsent(t.name(), n -> keep(t.array().zerosLike())));
+      }
+      k.get().observe(p, g, avg, u, gradCoef, beta1, beta2);
+      return;
+    }
     try (NDScope s = new NDScope()) {
       for (TrainableParam p : adapters.trainable()) {
         NDArray ipt = p.array().mul(grads.get(p.name()).mul((float) gradCoef)).abs();
@@ -196,6 +254,11 @@ public final class AdaLoraController implements RankController {
 
   @Override
   public double[] stepStats(AdapterSet adapters) {
+    if (orthTotal != null) {
+      lastOrth = orthWeight * orthTotal.getDouble() / orthMatrices;
+      orthTotal.close();
+      orthTotal = null;
+    }
     int active = adapters.all().stream().mapToInt(Adapter::effectiveRank).sum();
     return new double[] {lastOrth, active};
   }

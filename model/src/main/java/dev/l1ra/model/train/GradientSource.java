@@ -14,7 +14,7 @@ public interface GradientSource extends AutoCloseable {
    * What one global batch produced.
    *
    * @param grads gradient per parameter name, summed over workers, times the loss scale; arrays
-   *     belong to the caller's step scope
+   *     belong to the caller's step scope; null when they are the parameters' own .grad
    * @param nllSum summed next-token NLL over learned tokens (unscaled)
    * @param learnedTokens learned targets in the batch (the loss normaliser)
    * @param inputTokens non-padding input tokens processed

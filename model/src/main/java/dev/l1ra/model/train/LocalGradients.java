@@ -36,7 +36,7 @@ public final class LocalGradients implements GradientSource {
         new GradientStep.Options(Math.max(1, learned), lossScale, seed, recompute);
     GradientStep.Share s = GradientStep.share(model, adapters, batch, microBatch, padId, o);
     return new StepGradients(
-        TrainOptimizer.accumulated(adapters),
+        null, // in the parameters' .grad
         s.nllSum().getFloat(),
         s.learnedTokens(),
         s.inputTokens(),

@@ -46,8 +46,11 @@ public interface RankController {
    */
   default void observe(AdapterSet adapters, Map<String, NDArray> grads, double gradCoef) {}
 
-  /** Whether {@link #observe} reads the gradients (then they must be kept until it ran). */
-  default boolean observes() {
+  /**
+   * Whether {@link #beforeUpdate} and {@link #observe} read the gradients (otherwise they may be
+   * given null and the step never makes host handles for them).
+   */
+  default boolean readsGradients() {
     return false;
   }
 

@@ -8,10 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.ParamGroup;
 import dev.l1ra.model.adapter.TrainableParam;
-import dev.l1ra.model.engine.EngineInfo;
+import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.fused.MultiTensorAdamW;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +44,6 @@ public final class TrainOptimizer implements AutoCloseable {
   private final AdamW adam;
   private final Device device;
   private final Optional<MultiTensorAdamW> fused;
-  private final NDManager cpu;
   private boolean uniformBiasCorrection;
 
   /** An optimizer for adapters on {@code manager}'s device, with the multi-tensor kernels. */
@@ -61,7 +59,6 @@ public final class TrainOptimizer implements AutoCloseable {
     this.adam = new AdamW(settings, manager);
     this.device = manager.getDevice();
     this.fused = fused;
-    this.cpu = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
     this.uniformBiasCorrection = device.isGpu();
   }
 
@@ -88,13 +85,15 @@ public final class TrainOptimizer implements AutoCloseable {
   /**
    * Applies one update from the gradients given (as accumulated: times the loss scale).
    *
-   * @param grads gradient per parameter name
+   * @param grads gradient per parameter name, or null for the parameters' accumulated .grad
    */
   public Outcome step(AdapterSet adapters, Map<String, NDArray> grads, double lossScale, Hyper hp) {
     List<TrainableParam> params = adapters.trainable();
-    List<NDArray> g = new ArrayList<>(params.size());
-    params.forEach(p -> g.add(grads.get(p.name())));
-    double norm = Math.sqrt(sumOfSquares(g)) / lossScale;
+    List<NDArray> g = new ArrayList<>(grads == null ? 0 : params.size());
+    if (grads != null) {
+      params.forEach(p -> g.add(grads.get(p.name())));
+    }
+    double norm = Math.sqrt(sumOfSquares(params, g)) / lossScale;
     if (!Double.isFinite(norm)) {
       return new Outcome(norm, true, 0);
     }
@@ -105,65 +104,55 @@ public final class TrainOptimizer implements AutoCloseable {
     if (fused.isPresent()) {
       fusedUpdate(fused.get(), params, g, coef, hp);
     } else {
-      referenceUpdate(params, g, coef, hp);
+      referenceUpdate(params, g.isEmpty() ? gradients(params) : g, coef, hp);
     }
     return new Outcome(norm, false, coef);
   }
 
   /** Σ‖g‖²: exact summation order on the CPU, one norm kernel per tensor on a GPU. */
-  private double sumOfSquares(List<NDArray> g) {
+  private double sumOfSquares(List<TrainableParam> params, List<NDArray> g) {
     if (fused.isPresent()) {
-      return fused.get().sumOfSquares(g, device.isGpu());
+      return fused.get().sumOfSquares(arrays(params), g, device.isGpu());
     }
     NDArray sum = null;
-    for (NDArray x : g) {
+    for (NDArray x : g.isEmpty() ? gradients(params) : g) {
       NDArray sq = x.square().sum();
       sum = sum == null ? sq : sum.add(sq);
     }
     return sum == null ? 0 : sum.getFloat();
   }
 
+  /**
+   * The update as one multi-tensor call per group of tensors that share a learning rate, a decay
+   * and (on the uniform path) a step count, then the gate rule on all gates.
+   */
   private void fusedUpdate(
       MultiTensorAdamW k, List<TrainableParam> params, List<NDArray> g, double coef, Hyper hp) {
     AdamW.Settings st = adam.settings();
-    MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(coef, st.beta1(), st.beta2(), st.eps());
-    Lists exact = new Lists();
-    Lists uniform = new Lists();
+    MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(st.beta1(), st.beta2(), st.eps());
+    Map<Key, Lists> calls = new LinkedHashMap<>();
     List<NDArray> gates = new ArrayList<>();
     for (int i = 0; i < params.size(); i++) {
       TrainableParam t = params.get(i);
       AdamW.Moments s = adam.momentsFor(t);
-      int age = adam.uniformAge(t.name());
       AdamW.GroupStep gs = groupStep(t.group(), hp);
-      (uniformBiasCorrection && age >= 0 ? uniform : exact).add(t, g.get(i), s, gs, age);
+      int age = uniformBiasCorrection ? adam.uniformAge(t.name()) : -1;
+      calls
+          .computeIfAbsent(new Key(gs, age), x -> new Lists())
+          .add(t, g.isEmpty() ? null : g.get(i), s);
       if (t.group() == ParamGroup.GATE) {
         gates.add(t.array());
       }
     }
-    if (!exact.params.isEmpty()) {
-      k.update(
-          exact.params,
-          exact.grads,
-          exact.m,
-          exact.v,
-          exact.ages,
-          exact.groups(),
-          exact.groupLrs,
-          exact.groupDecays,
-          h);
-    }
-    if (!uniform.params.isEmpty()) {
-      k.updateUniform(
-          uniform.params,
-          uniform.grads,
-          uniform.m,
-          uniform.v,
-          uniform.ages,
-          uniform.decays(),
-          uniform.lrs(),
-          uniform.hostAges(),
-          h,
-          cpu);
+    for (Map.Entry<Key, Lists> c : calls.entrySet()) {
+      Lists l = c.getValue();
+      AdamW.GroupStep gs = c.getKey().step();
+      MultiTensorAdamW.Group group = new MultiTensorAdamW.Group(gs.lr(), decay(gs), coef);
+      if (c.getKey().age() >= 0) {
+        k.updateUniform(l.params, l.grads, l.m, l.v, l.ages, c.getKey().age(), group, h);
+      } else {
+        k.update(l.params, l.grads, l.m, l.v, l.ages, group, h);
+      }
     }
     adam.stepped(params.stream().map(TrainableParam::name).toList());
     if (hp.gates() != null) {
@@ -172,61 +161,43 @@ public final class TrainOptimizer implements AutoCloseable {
     }
   }
 
-  /** Parallel lists of one multi-tensor call, with each tensor's group step. */
+  /** Tensors updated in one call: the same group step and step count (−1: per-rank ages). */
+  private record Key(AdamW.GroupStep step, int age) {}
+
+  /** Parallel lists of one multi-tensor call (grads empty: the parameters' own .grad). */
   private static final class Lists {
     final List<NDArray> params = new ArrayList<>();
     final List<NDArray> grads = new ArrayList<>();
     final List<NDArray> m = new ArrayList<>();
     final List<NDArray> v = new ArrayList<>();
     final List<NDArray> ages = new ArrayList<>();
-    final List<AdamW.GroupStep> steps = new ArrayList<>();
-    final List<Integer> hostAges = new ArrayList<>();
-    final List<AdamW.GroupStep> distinct = new ArrayList<>();
-    double[] groupLrs;
-    double[] groupDecays;
 
-    void add(TrainableParam t, NDArray g, AdamW.Moments s, AdamW.GroupStep gs, int age) {
+    void add(TrainableParam t, NDArray g, AdamW.Moments s) {
       params.add(t.array());
-      grads.add(g);
+      if (g != null) {
+        grads.add(g);
+      }
       m.add(s.m());
       v.add(s.v());
       ages.add(s.age());
-      steps.add(gs);
-      hostAges.add(age);
-    }
-
-    /** Each tensor's index into the distinct group steps (and those steps' lr and decay). */
-    long[] groups() {
-      long[] idx = new long[steps.size()];
-      for (int i = 0; i < idx.length; i++) {
-        int k = distinct.indexOf(steps.get(i));
-        if (k < 0) {
-          distinct.add(steps.get(i));
-          k = distinct.size() - 1;
-        }
-        idx[i] = k;
-      }
-      groupLrs = distinct.stream().mapToDouble(AdamW.GroupStep::lr).toArray();
-      groupDecays = distinct.stream().mapToDouble(TrainOptimizer::decay).toArray();
-      return idx;
-    }
-
-    double[] lrs() {
-      return steps.stream().mapToDouble(AdamW.GroupStep::lr).toArray();
-    }
-
-    double[] decays() {
-      return steps.stream().mapToDouble(TrainOptimizer::decay).toArray();
-    }
-
-    int[] hostAges() {
-      return hostAges.stream().mapToInt(Integer::intValue).toArray();
     }
   }
 
   /** 1 − lr·weight_decay, or exactly 1 without decay (then no multiplication happens). */
   private static double decay(AdamW.GroupStep s) {
     return s.weightDecay() == 0 ? 1 : 1 - s.lr() * s.weightDecay();
+  }
+
+  private static List<NDArray> arrays(List<TrainableParam> params) {
+    List<NDArray> out = new ArrayList<>(params.size());
+    params.forEach(p -> out.add(p.array()));
+    return out;
+  }
+
+  private static List<NDArray> gradients(List<TrainableParam> params) {
+    List<NDArray> out = new ArrayList<>(params.size());
+    params.forEach(p -> out.add(p.array().getGradient()));
+    return out;
   }
 
   /** The per-tensor reference: AdamW tensor by tensor, the gate rule after each gate. */
@@ -270,8 +241,8 @@ public final class TrainOptimizer implements AutoCloseable {
 
   /**
    * The gradients accumulated in the parameters' .grad (zeros where none), keyed by name, in one
-   * engine call where the multi-tensor kernels load. The arrays share storage with the gradients
-   * and belong to the current scope.
+   * engine call where the multi-tensor kernels load; for rank controllers that read gradients. The
+   * arrays share storage with the gradients and belong to the current scope.
    */
   public static Map<String, NDArray> accumulated(AdapterSet adapters) {
     List<TrainableParam> params = adapters.trainable();
@@ -281,39 +252,29 @@ public final class TrainOptimizer implements AutoCloseable {
     }
     NDManager m = params.get(0).array().getManager();
     Optional<MultiTensorAdamW> k = MultiTensorAdamW.shared(m.getDevice());
-    if (k.isPresent()) {
-      List<NDArray> arrays = new ArrayList<>(params.size());
-      params.forEach(p -> arrays.add(p.array()));
-      List<NDArray> g = k.get().gradients(arrays, m);
-      for (int i = 0; i < params.size(); i++) {
-        out.put(params.get(i).name(), g.get(i));
-      }
-      return out;
+    List<NDArray> g = k.isPresent() ? k.get().gradients(arrays(params), m) : gradients(params);
+    for (int i = 0; i < params.size(); i++) {
+      out.put(params.get(i).name(), g.get(i));
     }
-    params.forEach(p -> out.put(p.name(), p.array().getGradient()));
     return out;
   }
 
-  /**
-   * Sets the given gradients to zero in place (the parameters' accumulated gradients, after the
-   * update and the rank controller have used them), in one engine call where possible.
-   */
-  public static void zero(Collection<NDArray> grads) {
-    if (grads.isEmpty()) {
+  /** Clears the parameters' accumulated gradients (after the update and the controller). */
+  public static void zeroGrad(AdapterSet adapters) {
+    List<TrainableParam> params = adapters.trainable();
+    if (params.isEmpty()) {
       return;
     }
-    List<NDArray> list = new ArrayList<>(grads);
-    Optional<MultiTensorAdamW> k = MultiTensorAdamW.shared(list.get(0).getDevice());
+    Optional<MultiTensorAdamW> k = MultiTensorAdamW.shared(params.get(0).array().getDevice());
     if (k.isPresent()) {
-      k.get().zero(list);
+      k.get().zeroGradients(arrays(params));
     } else {
-      list.forEach(g -> g.set(new NDIndex("..."), 0f)); // also clears NaN
+      params.forEach(p -> Ops.zeroGrad(p.array()));
     }
   }
 
   @Override
   public void close() {
     adam.close();
-    cpu.close();
   }
 }

@@ -148,13 +148,14 @@ public final class Trainer {
     try (NDScope scope = new NDScope()) {
       GradientSource.StepGradients g =
           source.compute(step, order.batch(step), adapters, scaler.scale(), stepSeed(step));
-      controller.beforeUpdate(adapters, g.grads(), scaler.scale());
-      TrainOptimizer.Outcome o = optimizer.step(adapters, g.grads(), scaler.scale(), hyper(lr));
+      Map<String, NDArray> grads = gradients(g);
+      controller.beforeUpdate(adapters, grads, scaler.scale());
+      TrainOptimizer.Outcome o = optimizer.step(adapters, grads, scaler.scale(), hyper(lr));
       if (!o.skipped()) {
-        controller.observe(adapters, g.grads(), o.gradCoef());
+        controller.observe(adapters, grads, o.gradCoef());
       }
       if (g.inParameters()) {
-        TrainOptimizer.zero(g.grads().values());
+        TrainOptimizer.zeroGrad(adapters);
       }
       boolean ok = !o.skipped() && Double.isFinite(g.nllSum());
       handleBadStep(step, ok, o, g);
@@ -178,6 +179,17 @@ public final class Trainer {
           scaler.scale(),
           controller.stepStats(adapters));
     }
+  }
+
+  /**
+   * The step's gradients by name, or null when they are the parameters' own .grad and nothing on
+   * the host needs them (the optimizer then reads them inside its engine calls).
+   */
+  private Map<String, NDArray> gradients(GradientSource.StepGradients g) {
+    if (g.grads() != null || !controller.readsGradients()) {
+      return g.grads();
+    }
+    return TrainOptimizer.accumulated(adapters);
   }
 
   private TrainOptimizer.Hyper hyper(double lr) {
