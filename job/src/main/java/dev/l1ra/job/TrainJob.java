@@ -227,7 +227,7 @@ public final class TrainJob {
       RunPaths paths,
       MetricsCsv metrics,
       RanksCsv ranks) {
-    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), modelClass(model));
+    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), model.family().architecture());
     Charts.lines(
         paths.lossCurve(),
         "loss: " + cfg.run().name(),
@@ -303,13 +303,5 @@ public final class TrainJob {
         microBatch,
         cfg.train().threads(),
         cfg.train().recompute());
-  }
-
-  static String modelClass(ModelConfig m) {
-    return switch (m.modelType()) {
-      case "mistral" -> "MistralForCausalLM";
-      case "qwen2" -> "Qwen2ForCausalLM";
-      default -> "LlamaForCausalLM";
-    };
   }
 }
