@@ -6,17 +6,18 @@ import ai.djl.ndarray.NDScope;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
 import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.memory.MemoryEstimator;
 import dev.l1ra.job.report.RunReport;
-import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
-import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.engine.Precisions;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.LlamaModel;
@@ -133,7 +134,8 @@ final class BenchCommand {
     ModelConfig c =
         a.has("layers") ? shape.withNumLayers(a.getPositive("layers", shape.numLayers())) : shape;
     NDManager m = NDManager.newBaseManager(device, "PyTorch");
-    return new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
+    return new LlamaModel(
+        c, m, RandomModels.randomWeights(c, m, Precisions.dataType(p), 1), kernel);
   }
 
   /** Rows of random tokens, every target learned. */

@@ -5,11 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.plan.RankPlan;
-import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
 

@@ -1,31 +1,23 @@
-package dev.l1ra.model.engine;
+package dev.l1ra.core.config;
 
-import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.util.Locale;
 
 /**
- * Compute precision of the base model and activations. Adapter master weights and optimizer moments
- * are always fp32.
+ * Compute precision of the base model and activations ({@code model.precision}). Adapter master
+ * weights and optimizer moments are always fp32. The engine's data type for each is the model
+ * module's business ({@code dev.l1ra.model.engine.Precisions}).
  */
 public enum Precision {
-  FP32(DataType.FLOAT32),
-  FP16(DataType.FLOAT16);
-
-  private final DataType dataType;
-
-  Precision(DataType dataType) {
-    this.dataType = dataType;
-  }
-
-  public DataType dataType() {
-    return dataType;
-  }
+  FP32,
+  FP16;
 
   /**
    * Parses "fp32" / "fp16" (also "float32", "float16"). bf16 is refused: the PyTorch engine of DJL
    * 0.36 has no bfloat16 NDArray type (its dtype mapping stops before it and the JVM aborts), so
    * the message says so and suggests fp16.
    */
+  @JsonCreator
   public static Precision parse(String name) {
     String n = name.trim().toLowerCase(Locale.ROOT);
     return switch (n) {
@@ -35,11 +27,9 @@ public enum Precision {
           throw new IllegalArgumentException(
               "precision \""
                   + name
-                  + "\": bf16 is not supported by DJL "
-                  + EngineInfo.djlVersion()
-                  + "'s PyTorch engine (it has no bfloat16 NDArray type); use fp16, which trains"
-                  + " with dynamic loss scaling, or fp32. bf16 checkpoints are still loaded"
-                  + " (converted on the host).");
+                  + "\": bf16 is not supported by DJL 0.36's PyTorch engine (it has no bfloat16"
+                  + " NDArray type); use fp16, which trains with dynamic loss scaling, or fp32."
+                  + " bf16 checkpoints are still loaded (converted on the host).");
       default ->
           throw new IllegalArgumentException(
               "precision \"" + name + "\" is not one of fp32, fp16 (bf16 is not supported)");
