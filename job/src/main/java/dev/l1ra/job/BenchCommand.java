@@ -61,7 +61,7 @@ final class BenchCommand {
 
   static int run(String[] argv) {
     Args a = Args.parse("bench", argv, FLAGS, Set.of("recompute"));
-    Precision p = Precision.parse(a.get("dtype", "fp32"));
+    Precision p = a.get("dtype", "fp32", Precision::parse);
     int batch = a.getPositive("batch", 4);
     int seq = a.getPositive("seq", 512);
     int steps = a.getPositive("steps", 5);

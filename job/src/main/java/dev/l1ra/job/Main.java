@@ -1,6 +1,7 @@
 package dev.l1ra.job;
 
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.Method;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.safetensors.SafetensorsException;
@@ -92,7 +93,7 @@ public final class Main {
       }
       TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"), a.getInt("fail-once", -1));
       TrainJob.Result base =
-          cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
+          cfg.run().baseline() && cfg.method() != Method.LORA ? Baseline.run(spark, cfg, r) : null;
       System.out.println(Summaries.json(r, base));
     } finally {
       spark.stop();

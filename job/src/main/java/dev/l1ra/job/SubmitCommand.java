@@ -72,7 +72,7 @@ public final class SubmitCommand {
                 "--master",
                 s.master(),
                 "--deploy-mode",
-                s.deployMode()));
+                s.deployMode().toString()));
     conf(c, "spark.executor.instances", s.executors());
     conf(c, "spark.task.cpus", "1");
     conf(

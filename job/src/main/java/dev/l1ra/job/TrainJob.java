@@ -9,7 +9,6 @@ import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
-import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.plan.L1raPlanner;
@@ -75,14 +74,13 @@ public final class TrainJob {
     RunPaths paths = new RunPaths(Path.of(cfg.run().outputDir(), cfg.run().name()));
     AtomicFiles.writeString(paths.config(), RunConfigs.toYaml(cfg));
     ModelConfig model = ModelConfigs.load(Path.of(cfg.model().path()));
-    Precision.parse(cfg.model().precision()); // fail early on bf16
     TrainData data = TrainData.load(spark, cfg);
     int total = totalSteps(cfg, data.size());
     AdapterLayout layout = InitialLayout.of(cfg, model);
     LOG.info(
         "adapters ({}, {} strategy):\n{}",
         cfg.method(),
-        cfg.lora().strategy(),
+        cfg.lora().strategy().name(),
         RankTable.render(layout, model.baseParameters()));
     MemoryCommand.Check memory = MemoryCommand.preflight(cfg, model, layout, data.maxLength());
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -170,9 +168,8 @@ public final class TrainJob {
       layout.specs().forEach(s -> list.add(AdaLoraAdapter.create(s, m, cfg.run().seed())));
       return new AdapterSet(list, cfg.lora().dropout());
     }
-    AdapterInit init = AdapterInit.valueOf(cfg.lora().init().toUpperCase(java.util.Locale.ROOT));
     return AdapterSet.create(
-        layout, m, init, cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
+        layout, m, cfg.lora().init(), cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
   }
 
   /** The rank controller of the method (none for fixed-rank LoRA). */
@@ -187,9 +184,7 @@ public final class TrainJob {
               l.pruneThreshold(),
               l.reassign(),
               l.excludePruned(),
-              l.budget().equals("parameters")
-                  ? L1raPlanner.Budget.PARAMETERS
-                  : L1raPlanner.Budget.RANK);
+              l.budget());
       int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
       return new L1raController(
           ps,
@@ -245,7 +240,7 @@ public final class TrainJob {
   }
 
   static int totalSteps(RunConfig cfg, int samples) {
-    if (cfg.train().steps() != null) {
+    if (cfg.train().steps() > 0) {
       return cfg.train().steps();
     }
     return (int)
@@ -287,7 +282,7 @@ public final class TrainJob {
   }
 
   private static LossScaler scaler(RunConfig cfg) {
-    return Precision.parse(cfg.model().precision()) == Precision.FP16
+    return cfg.model().precision() == Precision.FP16
         ? LossScaler.dynamic(cfg.train().lossScale())
         : LossScaler.disabled();
   }

@@ -38,7 +38,7 @@ class PresetsTest {
       if (p.getFileName().toString().contains("openorca")) {
         assertEquals(16, c.lora().r(), p + ": the reference experiment's r");
         assertEquals(1e-4, c.train().lr(), p.toString());
-        assertEquals(1024, ((Number) c.data().prep().get("seq_len")).intValue(), p.toString());
+        assertEquals(1024, c.data().prep().seqLen(), p.toString());
       }
     }
   }

@@ -15,7 +15,8 @@ public enum Precision {
   /**
    * Parses "fp32" / "fp16" (also "float32", "float16"). bf16 is refused: the PyTorch engine of DJL
    * 0.36 has no bfloat16 NDArray type (its dtype mapping stops before it and the JVM aborts), so
-   * the message says so and suggests fp16.
+   * the message says so and suggests fp16. Messages leave the value to the caller, which names it
+   * with its key or option.
    */
   @JsonCreator
   public static Precision parse(String name) {
@@ -25,14 +26,11 @@ public enum Precision {
       case "fp16", "float16", "f16", "half" -> FP16;
       case "bf16", "bfloat16" ->
           throw new IllegalArgumentException(
-              "precision \""
-                  + name
-                  + "\": bf16 is not supported by DJL 0.36's PyTorch engine (it has no bfloat16"
-                  + " NDArray type); use fp16, which trains with dynamic loss scaling, or fp32."
-                  + " bf16 checkpoints are still loaded (converted on the host).");
+              "bf16 is not supported by DJL 0.36's PyTorch engine (it has no bfloat16 NDArray"
+                  + " type); use fp16, which trains with dynamic loss scaling, or fp32. bf16"
+                  + " checkpoints are still loaded (converted on the host).");
       default ->
-          throw new IllegalArgumentException(
-              "precision \"" + name + "\" is not one of fp32, fp16 (bf16 is not supported)");
+          throw new IllegalArgumentException("not one of [fp32, fp16] (bf16 is not supported)");
     };
   }
 

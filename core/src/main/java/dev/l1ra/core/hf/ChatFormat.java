@@ -20,7 +20,8 @@ public enum ChatFormat {
 
   /**
    * Parses a config spelling: the lower-case name, or the family names {@code llama2} (mistral's
-   * format) and {@code qwen2} (chatml).
+   * format) and {@code qwen2} (chatml). The message of an unknown name leaves the name to the
+   * caller.
    */
   @JsonCreator
   public static ChatFormat parse(String name) {
@@ -29,9 +30,7 @@ public enum ChatFormat {
       case "llama3" -> LLAMA3;
       case "mistral", "llama2" -> MISTRAL;
       case "chatml", "qwen2" -> CHATML;
-      default ->
-          throw new IllegalArgumentException(
-              "template \"" + name + "\" is not one of " + List.of(values()));
+      default -> throw new IllegalArgumentException("not one of " + List.of(values()));
     };
   }
 

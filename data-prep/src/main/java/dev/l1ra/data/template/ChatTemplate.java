@@ -28,7 +28,7 @@ public interface ChatTemplate extends Serializable {
   /** Name in configs. */
   String name();
 
-  /** The template of a format; {@code auto} must be resolved first ({@link #forModelType}). */
+  /** The template of a format; {@code auto} must be resolved first ({@link ModelFamily}). */
   static ChatTemplate of(ChatFormat format) {
     return switch (format) {
       case LLAMA3 -> new Llama3Template();
@@ -43,10 +43,5 @@ public interface ChatTemplate extends Serializable {
   /** The template of a config spelling ({@link ChatFormat#parse}). */
   static ChatTemplate named(String name) {
     return of(ChatFormat.parse(name));
-  }
-
-  /** The default template of a Hugging Face model_type's family. */
-  static ChatTemplate forModelType(String modelType) {
-    return of(ModelFamily.of(modelType).chatFormat());
   }
 }

@@ -3,7 +3,6 @@ package dev.l1ra.job.spark;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
@@ -53,7 +52,7 @@ final class Worker {
         LlamaModel.load(
             Path.of(spec.modelPath()),
             device,
-            Precision.parse(spec.precision()),
+            spec.precision(),
             AttentionKernels.create(spec.attention(), device));
     LOG.info(
         "executor loaded {} on {} ({}) in {} ms",
