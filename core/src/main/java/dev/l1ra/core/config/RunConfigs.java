@@ -145,19 +145,24 @@ public final class RunConfigs {
   /** A value of the wrong kind: an enumerated value outside its set, a fraction for a count, ... */
   private static ConfigException badValue(InvalidFormatException e) {
     Class<?> type = e.getTargetType();
-    String key = path(e);
     if (type != null && type.isEnum()) {
-      return ConfigException.notOneOf(key, e.getValue(), List.of(type.getEnumConstants()));
+      return ConfigException.notOneOf(path(e), e.getValue(), List.of(type.getEnumConstants()));
     }
-    String rule =
-        type == Integer.class || type == int.class || type == Long.class || type == long.class
-            ? "must be an integer"
-            : type == Double.class || type == double.class
-                ? "must be a number"
-                : type == Boolean.class || type == boolean.class
-                    ? "must be true or false"
-                    : "has a wrong value or type (" + e.getOriginalMessage() + ")";
-    return new ConfigException("config key " + key + " = " + e.getValue() + ": " + rule, e);
+    return new ConfigException(
+        "config key " + path(e) + " = " + e.getValue() + ": " + expected(type, e), e);
+  }
+
+  private static String expected(Class<?> type, InvalidFormatException e) {
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+      return "must be an integer";
+    }
+    if (type == Double.class || type == double.class) {
+      return "must be a number";
+    }
+    if (type == Boolean.class || type == boolean.class) {
+      return "must be true or false";
+    }
+    return "has a wrong value or type (" + e.getOriginalMessage() + ")";
   }
 
   /** " = value" when the failing key holds a scalar in the tree, else nothing. */
