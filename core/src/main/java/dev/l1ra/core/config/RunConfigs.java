@@ -32,6 +32,9 @@ import java.util.stream.Collectors;
  * toString()} (lower case).
  */
 public final class RunConfigs {
+  /** Reads and writes configs here; configured once (a mapper is thread-safe when configured). */
+  private static final ObjectMapper MAPPER = yaml();
+
   private RunConfigs() {}
 
   /** The YAML mapper every config reader and writer in the project uses. */
@@ -73,7 +76,7 @@ public final class RunConfigs {
       throw new ConfigException("config file " + file + " does not exist");
     }
     try {
-      return yaml().readTree(file.toFile());
+      return MAPPER.readTree(file.toFile());
     } catch (JsonParseException e) {
       if (e.getOriginalMessage().startsWith("Duplicate field")) { // Jackson's duplicate detection
         throw new ConfigException(
@@ -107,7 +110,7 @@ public final class RunConfigs {
   /** Converts a tree to a config record with messages that name the key path. */
   public static <T> T parse(JsonNode tree, Class<T> type) {
     try {
-      return yaml().treeToValue(tree, type);
+      return MAPPER.treeToValue(tree, type);
     } catch (UnrecognizedPropertyException e) {
       String known =
           e.getKnownPropertyIds().stream()
@@ -139,7 +142,7 @@ public final class RunConfigs {
 
   /** A section with every key absent, i.e. all its defaults. */
   static <T> T defaults(Class<T> section) {
-    return parse(yaml().createObjectNode(), section);
+    return parse(MAPPER.createObjectNode(), section);
   }
 
   /** A value of the wrong kind: an enumerated value outside its set, a fraction for a count, ... */
@@ -194,7 +197,7 @@ public final class RunConfigs {
     String[] keys = override.substring(0, eq).trim().split("\\.");
     JsonNode value;
     try {
-      value = yaml().readTree(override.substring(eq + 1));
+      value = MAPPER.readTree(override.substring(eq + 1));
     } catch (JsonProcessingException e) {
       throw new ConfigException("override \"" + override + "\": value is not valid YAML");
     }
@@ -212,7 +215,7 @@ public final class RunConfigs {
   /** The resolved config (defaults filled in) as YAML, written beside the run's outputs. */
   public static String toYaml(RunConfig config) {
     try {
-      return yaml().writeValueAsString(config);
+      return MAPPER.writeValueAsString(config);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write config as YAML", e);
     }
