@@ -35,7 +35,7 @@ public final class RandomModels {
       case "llama3-8b" -> llama(128256, 4096, 14336, 32, 32, 8, 500000.0, false);
       case "mistral-7b" ->
           new ModelConfig(
-              "mistral",
+              ModelFamily.MISTRAL.modelType(),
               32768,
               4096,
               14336,
@@ -64,7 +64,7 @@ public final class RandomModels {
   private static ModelConfig llama(
       int vocab, int hidden, int mlp, int layers, int heads, int kv, double theta, boolean tied) {
     return new ModelConfig(
-        "llama",
+        ModelFamily.LLAMA.modelType(),
         vocab,
         hidden,
         mlp,
