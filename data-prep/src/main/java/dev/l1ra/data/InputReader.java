@@ -1,7 +1,16 @@
 package dev.l1ra.data;
 
+import dev.l1ra.core.config.PrepSection;
+import dev.l1ra.core.config.PrepSection.Format;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -12,24 +21,28 @@ import org.apache.spark.sql.types.StructField;
 /**
  * Reads OpenOrca-schema rows (id, system_prompt, question, response; names mappable) from JSON
  * Lines, Parquet or CSV into checked {@link RawRow}s. JSON Lines are parsed line by line so each
- * bad line (invalid JSON, wrong types, invalid UTF-8) is rejected on its own.
+ * bad line (invalid JSON, wrong types, invalid UTF-8) is rejected on its own. A field that no row
+ * has (a column the source does not have) is an error naming the mapping that fixes it.
  */
 final class InputReader {
   private InputReader() {}
 
-  static JavaRDD<RawRow> read(SparkSession spark, PrepConfig cfg) {
-    String fmt = cfg.resolvedFormat();
-    if (fmt.equals("jsonl")) {
-      return open(cfg, () -> spark.read().textFile(cfg.input()))
-          .javaRDD()
-          .filter(l -> !l.isBlank())
-          .map(l -> RowChecks.fromJsonLine(l, cfg));
+  /** The fields every row needs; a source without one of them cannot be prepared. */
+  private static final List<String> REQUIRED = List.of("id", "question", "response");
+
+  static JavaRDD<RawRow> read(SparkSession spark, PrepSection cfg) {
+    Format fmt = format(cfg);
+    if (fmt == Format.JSONL) {
+      JavaRDD<String> lines =
+          open(cfg, () -> spark.read().textFile(cfg.input())).javaRDD().filter(l -> !l.isBlank());
+      requireColumns(cfg, jsonFields(lines, cfg));
+      return lines.map(l -> RowChecks.fromJsonLine(l, cfg));
     }
     Dataset<Row> df =
         open(
             cfg,
             () ->
-                fmt.equals("csv")
+                fmt == Format.CSV
                     ? spark
                         .read()
                         .option("header", "true")
@@ -38,7 +51,20 @@ final class InputReader {
                         .csv(cfg.input())
                     : spark.read().parquet(cfg.input()));
     List<String> cols = Arrays.asList(df.columns());
-    for (String need : List.of("id", "question", "response")) {
+    requireColumns(cfg, cols);
+    boolean[] text = new boolean[4];
+    for (int i = 0; i < 4; i++) {
+      String c = cfg.column(PrepSection.FIELDS.get(i));
+      text[i] = !cols.contains(c) || isString(df.schema().apply(c));
+    }
+    int maxChars = cfg.maxChars();
+    String[] names = PrepSection.FIELDS.stream().map(cfg::column).toArray(String[]::new);
+    return df.javaRDD().map(r -> fromRow(r, names, text, maxChars));
+  }
+
+  /** Fails naming the mapping that fixes it when the source has no column for a required field. */
+  private static void requireColumns(PrepSection cfg, List<String> cols) {
+    for (String need : REQUIRED) {
       if (!cols.contains(cfg.column(need))) {
         throw new IllegalArgumentException(
             "input "
@@ -56,21 +82,28 @@ final class InputReader {
                 + "=NAME)");
       }
     }
-    boolean[] text = new boolean[4];
-    for (int i = 0; i < 4; i++) {
-      String c = cfg.column(PrepConfig.FIELDS.get(i));
-      text[i] = !cols.contains(c) || isString(df.schema().apply(c));
+  }
+
+  /**
+   * The columns of JSON Lines, as far as the check needs them: the required ones when one row has
+   * them all (usually the first, so one small Spark job), else the fields of all rows. No readable
+   * row at all passes (each bad line is then rejected on its own).
+   */
+  private static List<String> jsonFields(JavaRDD<String> lines, PrepSection cfg) {
+    List<String> required = REQUIRED.stream().map(cfg::column).toList();
+    if (!lines.filter(l -> RowChecks.fieldNames(l).containsAll(required)).take(1).isEmpty()) {
+      return required;
     }
-    int maxChars = cfg.maxChars();
-    String[] names = PrepConfig.FIELDS.stream().map(cfg::column).toArray(String[]::new);
-    return df.javaRDD().map(r -> fromRow(r, names, text, maxChars));
+    List<String> fields =
+        lines.flatMap(l -> RowChecks.fieldNames(l).iterator()).distinct().collect();
+    return fields.isEmpty() ? required : fields.stream().sorted().toList();
   }
 
   /**
    * Opens the input; a missing or unreadable path is named with the fix. (Spark raises {@code
    * AnalysisException}, a checked exception undeclared in Java, hence the catch of Exception.)
    */
-  private static <T> T open(PrepConfig cfg, java.util.concurrent.Callable<T> read) {
+  private static <T> T open(PrepSection cfg, Callable<T> read) {
     try {
       return read.call();
     } catch (Exception e) {
@@ -78,11 +111,43 @@ final class InputReader {
           "prep input "
               + cfg.input()
               + " cannot be read as "
-              + cfg.resolvedFormat()
+              + format(cfg)
               + " ("
               + e.getMessage()
               + "); check prep.input (CLI --input) and prep.format (--format: jsonl, parquet, csv)",
           e);
+    }
+  }
+
+  /** The input format: the option, else the extension of the path or of the files in it. */
+  static Format format(PrepSection cfg) {
+    if (cfg.format() != Format.AUTO) {
+      return cfg.format();
+    }
+    String name = firstFile(cfg.input()).toLowerCase(Locale.ROOT);
+    if (name.endsWith(".csv")) {
+      return Format.CSV;
+    }
+    if (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson")) {
+      return Format.JSONL;
+    }
+    return Format.PARQUET;
+  }
+
+  /** The input itself, or for a folder the first of its files (hidden and _-files aside). */
+  private static String firstFile(String input) {
+    if (!Files.isDirectory(Path.of(input))) {
+      return input;
+    }
+    try (Stream<Path> files = Files.list(Path.of(input))) {
+      return files
+          .map(f -> f.getFileName().toString())
+          .filter(f -> !f.startsWith(".") && !f.startsWith("_"))
+          .sorted()
+          .findFirst()
+          .orElse(input);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list input " + input, e);
     }
   }
 

@@ -1,7 +1,10 @@
 package dev.l1ra.data;
 
+import dev.l1ra.core.config.PrepSection;
+import dev.l1ra.core.hf.ChatFormat;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.data.template.ChatTemplate;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -30,7 +33,7 @@ public final class PrepJob {
 
   private PrepJob() {}
 
-  public static PrepResult run(SparkSession spark, PrepConfig cfg) {
+  public static PrepResult run(SparkSession spark, PrepSection cfg) {
     long t0 = System.nanoTime();
     ChatTemplate template = template(cfg);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -60,12 +63,12 @@ public final class PrepJob {
       long packed = 0;
       for (String split : SPLITS) {
         JavaRDD<Tokenized> part = good.filter(t -> t.split().equals(split));
-        JavaRDD<Tokenized> rowsOut = cfg.mode().equals("pack") ? pack(part, cfg) : part;
+        JavaRDD<Tokenized> rowsOut = cfg.mode() == PrepSection.Mode.PACK ? pack(part, cfg) : part;
         long n = output.writeSplit(split, rowsOut, cfg.outputPartitions());
         if (n > 0 || split.equals("train")) {
           written.put(split, n);
         }
-        packed += cfg.mode().equals("pack") ? n : 0;
+        packed += cfg.mode() == PrepSection.Mode.PACK ? n : 0;
       }
       PrepResult result =
           new PrepResult(
@@ -76,7 +79,7 @@ public final class PrepJob {
               stats,
               packed,
               template.name(),
-              cfg.mode(),
+              cfg.mode().toString(),
               cfg.seqLen(),
               (System.nanoTime() - t0) / 1e9);
       output.commit(result);
@@ -86,11 +89,12 @@ public final class PrepJob {
     }
   }
 
-  static ChatTemplate template(PrepConfig cfg) {
-    return cfg.template().equals("auto")
-        ? ChatTemplate.forModelType(
-            ModelConfigs.load(java.nio.file.Path.of(cfg.modelConfig())).modelType())
-        : ChatTemplate.named(cfg.template());
+  /** The configured template, or with auto the model family's. */
+  static ChatTemplate template(PrepSection cfg) {
+    return ChatTemplate.of(
+        cfg.template() == ChatFormat.AUTO
+            ? ModelConfigs.load(Path.of(cfg.modelConfig())).family().chatFormat()
+            : cfg.template());
   }
 
   /** Rows sharing an id: the one with the smallest content hash stays, the others are rejected. */
@@ -119,7 +123,7 @@ public final class PrepJob {
 
   private static JavaRDD<Tokenization.Outcome> tokenize(
       JavaRDD<RawRow> rows,
-      PrepConfig cfg,
+      PrepSection cfg,
       ChatTemplate template,
       LongAccumulator rowCount,
       LongAccumulator tokenCount) {
@@ -140,7 +144,7 @@ public final class PrepJob {
   /**
    * The configured share of rows, by a hash of the id (rows without an id stay, to be rejected).
    */
-  static JavaRDD<RawRow> subset(JavaRDD<RawRow> rows, PrepConfig cfg) {
+  static JavaRDD<RawRow> subset(JavaRDD<RawRow> rows, PrepSection cfg) {
     if (cfg.fraction() >= 1) {
       return rows;
     }
@@ -150,7 +154,7 @@ public final class PrepJob {
   }
 
   /** train / eval / test by a hash of the id: stable across runs and partition counts. */
-  static String split(PrepConfig cfg, String id) {
+  static String split(PrepSection cfg, String id) {
     double u = Hashes.unit(cfg.splitSalt(), id);
     return u < cfg.evalFraction()
         ? "eval"
@@ -158,7 +162,7 @@ public final class PrepJob {
   }
 
   /** Buckets by hash(id) (independent of input partitioning), sorts by id, packs each bucket. */
-  private static JavaRDD<Tokenized> pack(JavaRDD<Tokenized> rows, PrepConfig cfg) {
+  private static JavaRDD<Tokenized> pack(JavaRDD<Tokenized> rows, PrepSection cfg) {
     int k = cfg.outputPartitions();
     int seq = cfg.seqLen();
     JavaPairRDD<Integer, Tokenized> keyed =
@@ -175,7 +179,7 @@ public final class PrepJob {
   }
 
   private static void checkRejectedShare(
-      PrepConfig cfg, long read, Map<String, Long> reasons, PrepOutput output) {
+      PrepSection cfg, long read, Map<String, Long> reasons, PrepOutput output) {
     long rejected = reasons.values().stream().mapToLong(Long::longValue).sum();
     double share = read == 0 ? 0 : (double) rejected / read;
     if (read == 0) {

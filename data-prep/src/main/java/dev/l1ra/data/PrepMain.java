@@ -3,8 +3,8 @@ package dev.l1ra.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.PrepSection;
 import dev.l1ra.core.config.RunConfigs;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,7 +14,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * {@code prep --input PATH --tokenizer DIR --template NAME --seq-len N --out DIR [options]}: runs
  * data preparation and prints the stats as one JSON object on its last line. A {@code --config
- * FILE.yaml} may supply the options (keys as in {@link PrepConfig}, snake_case); flags win.
+ * FILE.yaml} may supply the options (keys as in {@link PrepSection}, snake_case, as under a run
+ * config's {@code data.prep}); flags win.
  */
 public final class PrepMain {
   static final Set<String> FLAGS =
@@ -53,7 +54,7 @@ public final class PrepMain {
   /** Runs the CLI; returns the stats line. */
   public static String run(String[] argv) {
     Args a = Args.parse("prep", argv, FLAGS, Set.of());
-    PrepConfig cfg = config(a);
+    PrepSection cfg = config(a);
     SparkSession spark = SparkSessions.create("l1ra-prep", a.get("master", "local[2]"), Map.of());
     try {
       return PrepJob.run(spark, cfg).json().toString();
@@ -62,20 +63,10 @@ public final class PrepMain {
     }
   }
 
-  static PrepConfig config(Args a) {
+  static PrepSection config(Args a) {
     ObjectNode n = RunConfigs.yaml().createObjectNode();
     if (a.has("config")) {
-      try {
-        JsonNode file = RunConfigs.yaml().readTree(Path.of(a.get("config", null)).toFile());
-        JsonNode prep = file.has("prep") ? file.get("prep") : file;
-        n.setAll((ObjectNode) prep);
-      } catch (IOException | ClassCastException e) {
-        throw new IllegalArgumentException(
-            "prep --config "
-                + a.get("config", null)
-                + " cannot be read as a YAML mapping: "
-                + e.getMessage());
-      }
+      n.setAll(fileKeys(Path.of(a.get("config", null))));
     }
     for (String f : FLAGS) {
       if (a.has(f) && !f.equals("config") && !f.equals("column") && !f.equals("master")) {
@@ -94,6 +85,17 @@ public final class PrepMain {
       }
       n.set("columns", RunConfigs.yaml().valueToTree(columns));
     }
-    return RunConfigs.parse(n, PrepConfig.class);
+    return RunConfigs.parse(n, PrepSection.class);
+  }
+
+  /** The prep keys of a {@code --config} file: its {@code prep} mapping, or the whole file. */
+  private static ObjectNode fileKeys(Path file) {
+    JsonNode root = RunConfigs.readTree(file);
+    JsonNode prep = root != null && root.has("prep") ? root.get("prep") : root;
+    if (prep instanceof ObjectNode keys) {
+      return keys;
+    }
+    throw new IllegalArgumentException(
+        "prep --config " + file + " must be a YAML mapping of prep keys (or hold one under prep)");
   }
 }

@@ -2,6 +2,9 @@ package dev.l1ra.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.l1ra.core.config.PrepSection;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Validation of one input row. Reasons are stable snake_case strings: {@code invalid_json}, {@code
@@ -17,7 +20,7 @@ public final class RowChecks {
   private RowChecks() {}
 
   /** Parses and checks one JSON line. */
-  public static RawRow fromJsonLine(String line, PrepConfig cfg) {
+  public static RawRow fromJsonLine(String line, PrepSection cfg) {
     JsonNode n;
     try {
       n = JSON.readTree(line);
@@ -42,6 +45,20 @@ public final class RowChecks {
       return r.reject("wrong_type");
     }
     return check(r, cfg.maxChars());
+  }
+
+  /** The field names of a JSON line; none when it is not a JSON object. */
+  static List<String> fieldNames(String line) {
+    List<String> names = new ArrayList<>();
+    try {
+      JsonNode n = JSON.readTree(line);
+      if (n != null && n.isObject()) {
+        n.fieldNames().forEachRemaining(names::add);
+      }
+    } catch (Exception e) {
+      // not JSON: the row is rejected as invalid_json on its own
+    }
+    return names;
   }
 
   /** Checks a row read from a typed source (Parquet, CSV). */

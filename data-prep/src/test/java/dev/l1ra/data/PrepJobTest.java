@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.l1ra.core.config.PrepSection;
+import dev.l1ra.core.config.PrepSection.Format;
+import dev.l1ra.core.hf.ChatFormat;
 import dev.l1ra.data.sample.SampleGenerator;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
@@ -40,24 +44,24 @@ class PrepJobTest {
     spark.stop();
   }
 
-  private PrepConfig config(
+  private PrepSection config(
       Path input, Path out, String mode, double maxRejected, int seqLen, int maxChars) {
-    return new PrepConfig(
+    return new PrepSection(
         input.toString(),
-        input.toString().endsWith(".parquet") ? "parquet" : "jsonl",
-        null,
+        input.toString().endsWith(".parquet") ? Format.PARQUET : Format.JSONL,
+        Map.of(),
         tokenizer().toString(),
-        "llama3",
+        ChatFormat.LLAMA3,
         null,
         seqLen,
-        mode,
+        PrepSection.Mode.valueOf(mode.toUpperCase(Locale.ROOT)),
         maxChars,
         maxRejected,
         0.2,
         0.0,
-        null,
+        "l1ra",
         2,
-        null,
+        1.0,
         out.toString());
   }
 
@@ -200,12 +204,26 @@ class PrepJobTest {
         .sql("SELECT 'a' AS id, 'what?' AS question, 'x' AS answer")
         .write()
         .parquet(in.toString());
-    String e = refusedWithoutOutput(in);
+    assertNamesTheResponseMapping(refusedWithoutOutput(in));
+  }
+
+  /** The error names the missing column, the source's columns and the mapping that fixes it. */
+  private static void assertNamesTheResponseMapping(String e) {
     assertTrue(
         e.contains("has no column \"response\"")
             && e.contains("prep.columns.response")
             && e.contains("answer"),
         e);
+  }
+
+  @Test
+  void aJsonLinesInputWithoutTheResponseFieldIsNamedLikeAMissingColumn() throws IOException {
+    Path in = dir.resolve("noresponse.jsonl");
+    Files.writeString(
+        in,
+        "{\"id\":\"a\",\"question\":\"what?\",\"answer\":\"x\"}\n"
+            + "{\"id\":\"b\",\"question\":\"why?\",\"answer\":\"y\"}\n");
+    assertNamesTheResponseMapping(refusedWithoutOutput(in));
   }
 
   private List<String> rows(Path out, String split) {

@@ -8,8 +8,10 @@ import ai.djl.util.cuda.CudaUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.LoraSettings;
@@ -20,10 +22,9 @@ import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.job.report.RunReport;
 import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
-import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
-import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.engine.Precisions;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.LlamaModel;
@@ -84,7 +85,7 @@ final class BenchCommand {
 
   static int run(String[] argv) {
     Args a = Args.parse("bench", argv, FLAGS, Set.of("recompute"));
-    Precision p = Precision.parse(a.get("dtype", "fp32"));
+    Precision p = a.get("dtype", "fp32", Precision::parse);
     String method = a.get("method", "lora");
     if (!METHODS.contains(method)) {
       throw new IllegalArgumentException(
@@ -238,7 +239,8 @@ final class BenchCommand {
     ModelConfig c =
         a.has("layers") ? shape.withNumLayers(a.getPositive("layers", shape.numLayers())) : shape;
     NDManager m = NDManager.newBaseManager(device, "PyTorch");
-    return new LlamaModel(c, m, RandomModels.randomWeights(c, m, p.dataType(), 1), kernel);
+    return new LlamaModel(
+        c, m, RandomModels.randomWeights(c, m, Precisions.dataType(p), 1), kernel);
   }
 
   /** Rows of random tokens, every target learned. */

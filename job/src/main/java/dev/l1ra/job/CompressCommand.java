@@ -78,7 +78,7 @@ final class CompressCommand {
         AdapterSet trained = PeftAdapters.load(adapterDir, model, m).adapters()) {
       ParaCompression.Result r = ParaCompression.compress(trained, target, m);
       try (AdapterSet compressed = r.adapters()) {
-        PeftAdapters.save(compressed, out, modelDir.toString(), TrainJob.modelClass(model));
+        PeftAdapters.save(compressed, out, modelDir.toString(), model.family().architecture());
         n.put("adapter", adapterDir.toString());
         n.put("out", out.toString());
         n.put("threshold", r.plan().threshold());

@@ -2,6 +2,7 @@ package dev.l1ra.job;
 
 import ai.djl.ndarray.NDManager;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
@@ -11,6 +12,7 @@ import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.WorkerSpec;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.PeftAdapters;
+import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.train.Evaluator;
 import java.nio.file.Path;
 import java.util.Map;
@@ -64,9 +66,9 @@ final class EvalCommand {
     WorkerSpec spec =
         new WorkerSpec(
             modelDir.toAbsolutePath().toString(),
-            a.get("precision", "fp32"),
+            a.get("precision", "fp32", Precision::parse),
             a.get("device", "auto"),
-            a.get("attention", "auto"),
+            a.get("attention", "auto", AttentionKernels::kind),
             Math.max(0, model.padTokenId()),
             a.getPositive("micro-batch", 8),
             0,

@@ -34,7 +34,7 @@ final class InitialLayout {
       return AdapterLayout.resolve(model, settings);
     }
     AdapterLayout resolved = AdapterLayout.resolve(model, settings);
-    RankStrategy strategy = RankStrategy.named(cfg.lora().strategy());
+    RankStrategy strategy = cfg.lora().strategy();
     if (strategy == RankStrategy.UNIFORM) {
       return resolved;
     }

@@ -1,6 +1,7 @@
 package dev.l1ra.job;
 
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.Method;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.safetensors.SafetensorsException;
@@ -122,7 +123,7 @@ public final class Main {
     }
     TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"));
     TrainJob.Result base =
-        cfg.run().baseline() && !cfg.method().equals("lora") ? Baseline.run(spark, cfg, r) : null;
+        cfg.run().baseline() && cfg.method() != Method.LORA ? Baseline.run(spark, cfg, r) : null;
     return Summaries.json(r, base);
   }
 }

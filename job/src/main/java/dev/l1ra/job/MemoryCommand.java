@@ -3,6 +3,8 @@ package dev.l1ra.job;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.config.AttentionKind;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
@@ -13,7 +15,6 @@ import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.memory.Budget;
 import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.memory.MemoryEstimator;
-import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.llama.RandomModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ final class MemoryCommand {
       model = model.withNumLayers(a.getPositive("layers", model.numLayers()));
     }
     int seq = a.has("seq") ? a.getPositive("seq", 0) : configuredSeqLen(cfg);
-    Double gib = a.has("memory-gib") ? gib(a.get("memory-gib", null)) : cfg.train().memoryGib();
+    double gib = a.has("memory-gib") ? gib(a.get("memory-gib", null)) : cfg.train().memoryGib();
     Check c = check(cfg, model, InitialLayout.of(cfg, model), seq, gib);
     System.out.print(c.describe());
     System.out.println(c.json());
@@ -165,10 +166,12 @@ final class MemoryCommand {
   /**
    * The estimate for the configured micro-batch (micro_batch 0: the largest that fits, at least 1),
    * and with a device size the largest micro-batch and rank that fit.
+   *
+   * @param memoryGib the device's memory in GiB; 0 when unknown (no budget)
    */
   static Check check(
-      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq, Double memoryGib) {
-    Budget budget = memoryGib == null ? null : Budget.ofGib(memoryGib);
+      RunConfig cfg, ModelConfig model, AdapterLayout layout, int seq, double memoryGib) {
+    Budget budget = memoryGib > 0 ? Budget.ofGib(memoryGib) : null;
     // a worker's share of the global batch bounds a useful micro-batch
     int share = Math.max(1, cfg.train().globalBatch() / cfg.spark().partitions());
     MemoryEstimator.Setup one = setup(cfg, model, layout, seq, 1);
@@ -199,13 +202,13 @@ final class MemoryCommand {
     boolean gpu = !cfg.model().device().startsWith("cpu");
     return setup(
         model,
-        Precision.parse(cfg.model().precision()),
+        cfg.model().precision(),
         layout,
-        cfg.method().equals("l1ra") || cfg.usesAdaLora(), // gate / singular-value vectors
+        cfg.usesL1ra() || cfg.usesAdaLora(), // gate / singular-value vectors
         microBatch,
         seq,
         cfg.train().recompute(),
-        !cfg.model().attention().equals("plain"),
+        cfg.model().attention() != AttentionKind.PLAIN,
         gpu,
         cfg.lora().dropout());
   }
@@ -246,7 +249,7 @@ final class MemoryCommand {
     return ModelConfigs.load(dir);
   }
 
-  private static Double gib(String v) {
+  private static double gib(String v) {
     try {
       double g = Double.parseDouble(v);
       if (g > 0) {
@@ -260,11 +263,10 @@ final class MemoryCommand {
   }
 
   private static int configuredSeqLen(RunConfig cfg) {
-    Object v = cfg.data().prep() == null ? null : cfg.data().prep().get("seq_len");
-    if (v == null) {
+    if (cfg.data().prep() == null) {
       throw new IllegalArgumentException(
           "memory: the config has no data.prep.seq_len; give the tokens per sample with --seq N");
     }
-    return Integer.parseInt(v.toString());
+    return cfg.data().prep().seqLen();
   }
 }

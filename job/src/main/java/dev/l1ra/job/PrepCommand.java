@@ -1,8 +1,7 @@
 package dev.l1ra.job;
 
+import dev.l1ra.core.config.PrepSection;
 import dev.l1ra.core.config.RunConfig;
-import dev.l1ra.core.config.RunConfigs;
-import dev.l1ra.data.PrepConfig;
 import dev.l1ra.data.PrepJob;
 import dev.l1ra.data.PrepMain;
 import dev.l1ra.data.PrepResult;
@@ -25,11 +24,10 @@ final class PrepCommand {
 
   /** Runs data.prep of a run config unless its output is complete (stats.json present). */
   static void runFromConfig(SparkSession spark, RunConfig cfg) {
-    if (cfg.data().prep().isEmpty()) {
+    PrepSection prep = cfg.data().prep();
+    if (prep == null) {
       return;
     }
-    PrepConfig prep =
-        RunConfigs.parse(RunConfigs.yaml().valueToTree(cfg.data().prep()), PrepConfig.class);
     if (Files.isRegularFile(Path.of(prep.out(), "stats.json"))) {
       LOG.info("data already prepared in {} (delete it to prepare again)", prep.out());
       return;

@@ -89,7 +89,7 @@ public final class SubmitCommand {
                 "--master",
                 s.master(),
                 "--deploy-mode",
-                s.deployMode()));
+                s.deployMode().toString()));
     Map<String, String> conf = new LinkedHashMap<>();
     conf.put("spark.executor.instances", String.valueOf(s.executors()));
     if (s.master().startsWith("spark://")) {

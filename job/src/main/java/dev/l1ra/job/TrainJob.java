@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import dev.l1ra.core.config.AdaLoraSection;
 import dev.l1ra.core.config.L1raSection;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
@@ -23,10 +24,8 @@ import dev.l1ra.job.spark.SparkGradients;
 import dev.l1ra.job.spark.WorkerSpec;
 import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
-import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.PeftAdapters;
-import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.train.AdaLoraController;
 import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.Checkpoint;
@@ -74,14 +73,13 @@ public final class TrainJob {
     RunPaths paths = new RunPaths(Path.of(cfg.run().outputDir(), cfg.run().name()));
     AtomicFiles.writeString(paths.config(), RunConfigs.toYaml(cfg));
     ModelConfig model = ModelConfigs.load(Path.of(cfg.model().path()));
-    Precision.parse(cfg.model().precision()); // fail early on bf16
     TrainData data = TrainData.load(spark, cfg);
     int total = totalSteps(cfg, data.size());
     AdapterLayout layout = InitialLayout.of(cfg, model);
     LOG.info(
         "adapters ({}, {} strategy):\n{}",
         cfg.method(),
-        cfg.lora().strategy(),
+        cfg.lora().strategy().name(),
         RankTable.render(layout, model.baseParameters()));
     MemoryCommand.Check memory = MemoryCommand.preflight(cfg, model, layout, data.maxLength());
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -166,9 +164,8 @@ public final class TrainJob {
       layout.specs().forEach(s -> list.add(AdaLoraAdapter.create(s, m, cfg.run().seed())));
       return new AdapterSet(list, cfg.lora().dropout());
     }
-    AdapterInit init = AdapterInit.valueOf(cfg.lora().init().toUpperCase(java.util.Locale.ROOT));
     return AdapterSet.create(
-        layout, m, init, cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
+        layout, m, cfg.lora().init(), cfg.run().seed(), cfg.usesL1ra(), cfg.lora().dropout());
   }
 
   /** The rank controller of the method ({@link RankController#NONE} for fixed-rank LoRA). */
@@ -183,9 +180,7 @@ public final class TrainJob {
               l.pruneThreshold(),
               l.reassign(),
               l.excludePruned(),
-              l.budget().equals("parameters")
-                  ? L1raPlanner.Budget.PARAMETERS
-                  : L1raPlanner.Budget.RANK);
+              l.budget());
       int warmup = l.afterWarmup() ? cfg.train().warmupSteps(total) : 0;
       return new L1raController(
           ps,
@@ -220,7 +215,7 @@ public final class TrainJob {
       MetricsCsv metrics,
       RanksCsv ranks,
       Evaluator.Result base) {
-    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), modelClass(model));
+    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), model.family().architecture());
     LossChart.write(paths.lossCurve(), cfg.run().name(), metrics.curves(), base, null);
     ranks.charts(
         adapters.effectiveLayout(),
@@ -231,7 +226,7 @@ public final class TrainJob {
   }
 
   static int totalSteps(RunConfig cfg, int samples) {
-    if (cfg.train().steps() != null) {
+    if (cfg.train().steps() > 0) {
       return cfg.train().steps();
     }
     return (int)
@@ -273,7 +268,7 @@ public final class TrainJob {
   }
 
   private static LossScaler scaler(RunConfig cfg) {
-    return Precision.parse(cfg.model().precision()) == Precision.FP16
+    return cfg.model().precision() == Precision.FP16
         ? LossScaler.dynamic(cfg.train().lossScale())
         : LossScaler.disabled();
   }
@@ -289,13 +284,5 @@ public final class TrainJob {
         microBatch,
         cfg.train().threads(),
         cfg.train().recompute());
-  }
-
-  static String modelClass(ModelConfig m) {
-    return switch (m.modelType()) {
-      case "mistral" -> "MistralForCausalLM";
-      case "qwen2" -> "Qwen2ForCausalLM";
-      default -> "LlamaForCausalLM";
-    };
   }
 }

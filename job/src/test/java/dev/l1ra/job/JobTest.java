@@ -214,7 +214,7 @@ class JobTest {
     dev.l1ra.core.hf.ModelConfig model =
         dev.l1ra.core.hf.ModelConfigs.load(Path.of(cfg.model().path()));
     long one =
-        MemoryCommand.check(cfg, model, InitialLayout.of(cfg, model), 160, null).estimate().peak();
+        MemoryCommand.check(cfg, model, InitialLayout.of(cfg, model), 160, 0).estimate().peak();
     double gib = (one + dev.l1ra.core.memory.Budget.DEFAULT_RESERVE) / 0.95 / (1L << 30) + 1e-6;
     IllegalStateException e =
         org.junit.jupiter.api.Assertions.assertThrows(

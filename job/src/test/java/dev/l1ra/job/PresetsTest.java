@@ -40,7 +40,7 @@ class PresetsTest {
       if (p.getFileName().toString().contains("openorca")) {
         assertEquals(16, c.lora().r(), p + ": the reference experiment's r");
         assertEquals(1e-4, c.train().lr(), p.toString());
-        assertEquals(1024, ((Number) c.data().prep().get("seq_len")).intValue(), p.toString());
+        assertEquals(1024, c.data().prep().seqLen(), p.toString());
       }
     }
   }
@@ -99,7 +99,7 @@ class PresetsTest {
 
   private static MemoryCommand.Check estimate(RunConfig c) {
     ModelConfig model = shapeOf(c);
-    int seq = ((Number) c.data().prep().get("seq_len")).intValue();
+    int seq = c.data().prep().seqLen();
     return MemoryCommand.check(c, model, InitialLayout.of(c, model), seq, c.train().memoryGib());
   }
 
@@ -109,7 +109,7 @@ class PresetsTest {
     int checked = 0;
     for (Path p : presets()) {
       RunConfig c = RunConfigs.load(p, List.of());
-      if (c.train().memoryGib() != null) {
+      if (c.train().memoryGib() > 0) {
         MemoryCommand.Check check = estimate(c);
         assertTrue(check.fits(), p + ": " + check.describe());
         assertTrue(check.setup().microBatch() >= 1, p.toString());

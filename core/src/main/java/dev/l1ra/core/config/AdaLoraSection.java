@@ -1,5 +1,9 @@
 package dev.l1ra.core.config;
 
+import static java.util.Objects.requireNonNullElse;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+
 /**
  * AdaLoRA baseline with PEFT's semantics (shared/notes §1.2).
  *
@@ -10,23 +14,15 @@ package dev.l1ra.core.config;
  * @param deltaT steps between masking events
  */
 public record AdaLoraSection(
-    Integer initR,
-    Integer targetR,
-    Integer tinit,
-    Integer tfinal,
-    Integer deltaT,
-    Double beta1,
-    Double beta2,
-    Double orthRegWeight) {
+    int initR,
+    int targetR,
+    int tinit,
+    int tfinal,
+    int deltaT,
+    double beta1,
+    double beta2,
+    double orthRegWeight) {
   public AdaLoraSection {
-    initR = initR == null ? 12 : initR;
-    targetR = targetR == null ? 8 : targetR;
-    tinit = tinit == null ? 0 : tinit;
-    tfinal = tfinal == null ? 0 : tfinal;
-    deltaT = deltaT == null ? 1 : deltaT;
-    beta1 = beta1 == null ? 0.85 : beta1;
-    beta2 = beta2 == null ? 0.85 : beta2;
-    orthRegWeight = orthRegWeight == null ? 0.5 : orthRegWeight;
     ConfigException.check(initR > 0, "adalora.init_r", initR, "must be > 0");
     ConfigException.check(
         targetR > 0 && targetR <= initR,
@@ -34,5 +30,29 @@ public record AdaLoraSection(
         targetR,
         "must be in [1, init_r=" + initR + "]");
     ConfigException.check(deltaT > 0, "adalora.delta_t", deltaT, "must be > 0");
+  }
+
+  /** The keys as written (absent: null); see {@link RunConfigs}. */
+  private record Keys(
+      Integer initR,
+      Integer targetR,
+      Integer tinit,
+      Integer tfinal,
+      Integer deltaT,
+      Double beta1,
+      Double beta2,
+      Double orthRegWeight) {}
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  private static AdaLoraSection of(Keys k) {
+    return new AdaLoraSection(
+        requireNonNullElse(k.initR(), 12),
+        requireNonNullElse(k.targetR(), 8),
+        requireNonNullElse(k.tinit(), 0),
+        requireNonNullElse(k.tfinal(), 0),
+        requireNonNullElse(k.deltaT(), 1),
+        requireNonNullElse(k.beta1(), 0.85),
+        requireNonNullElse(k.beta2(), 0.85),
+        requireNonNullElse(k.orthRegWeight(), 0.5));
   }
 }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Command-line flags: {@code --name value}, repeatable {@code --set k=v}, boolean switches. Unknown
@@ -91,6 +92,16 @@ public final class Args {
       throw new IllegalArgumentException(command + ": give a config file (e.g. " + example + ")");
     }
     return positional.get(0);
+  }
+
+  /** An option converted by {@code parse}; a value it refuses is named with the option. */
+  public <T> T get(String name, String dflt, Function<String, T> parse) {
+    String v = get(name, dflt);
+    try {
+      return parse.apply(v);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--" + name + " " + v + ": " + e.getMessage(), e);
+    }
   }
 
   public boolean has(String name) {

@@ -1,10 +1,14 @@
 package dev.l1ra.core.config;
 
-import java.util.List;
+import static java.util.Objects.requireNonNullElse;
+import static java.util.Objects.requireNonNullElseGet;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
 
 /**
  * A whole run, as read from one YAML file ({@link RunConfigs#load}). Every section validates its
- * keys on construction; unknown keys are errors.
+ * keys on construction; unknown keys are errors. Checks that span sections are made here, when the
+ * config loads, before anything starts.
  *
  * @param method lora (fixed ranks from the strategy), l1ra (dynamic) or adalora (baseline)
  */
@@ -12,13 +16,12 @@ public record RunConfig(
     RunSection run,
     ModelSection model,
     DataSection data,
-    String method,
+    Method method,
     LoraSection lora,
     TrainSection train,
     L1raSection l1ra,
     AdaLoraSection adalora,
     SparkSection spark) {
-  public static final List<String> METHODS = List.of("lora", "l1ra", "adalora");
 
   public RunConfig {
     ConfigException.check(
@@ -26,29 +29,46 @@ public record RunConfig(
     ConfigException.check(data != null, "data", null, "the data section is required (data.train)");
     ConfigException.check(
         train != null, "train", null, "the train section is required (train.steps)");
-    run = run == null ? RunSection.defaults() : run;
-    method = method == null ? "lora" : method;
-    ConfigException.check(METHODS.contains(method), "method", method, "use one of " + METHODS);
-    lora =
-        lora == null
-            ? new LoraSection(null, null, null, null, null, null, null, null, null, null, null)
-            : lora;
-    l1ra =
-        l1ra == null
-            ? new L1raSection(null, null, null, null, null, null, null, null, null, null, null)
-            : l1ra;
-    adalora =
-        adalora == null
-            ? new AdaLoraSection(null, null, null, null, null, null, null, null)
-            : adalora;
-    spark = spark == null ? SparkSection.defaults() : spark;
+    ConfigException.check(
+        train.globalBatch() % spark.partitions() == 0,
+        "train.global_batch",
+        train.globalBatch(),
+        "must be a multiple of spark.partitions = "
+            + spark.partitions()
+            + " (each worker takes an equal share of a step's samples)");
   }
 
   public boolean usesL1ra() {
-    return method.equals("l1ra");
+    return method == Method.L1RA;
   }
 
   public boolean usesAdaLora() {
-    return method.equals("adalora");
+    return method == Method.ADALORA;
+  }
+
+  /** The sections as written (absent: null); see {@link RunConfigs}. */
+  private record Keys(
+      RunSection run,
+      ModelSection model,
+      DataSection data,
+      Method method,
+      LoraSection lora,
+      TrainSection train,
+      L1raSection l1ra,
+      AdaLoraSection adalora,
+      SparkSection spark) {}
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  private static RunConfig of(Keys k) {
+    return new RunConfig(
+        requireNonNullElseGet(k.run(), () -> RunConfigs.defaults(RunSection.class)),
+        k.model(),
+        k.data(),
+        requireNonNullElse(k.method(), Method.LORA),
+        requireNonNullElseGet(k.lora(), () -> RunConfigs.defaults(LoraSection.class)),
+        k.train(),
+        requireNonNullElseGet(k.l1ra(), () -> RunConfigs.defaults(L1raSection.class)),
+        requireNonNullElseGet(k.adalora(), () -> RunConfigs.defaults(AdaLoraSection.class)),
+        requireNonNullElseGet(k.spark(), () -> RunConfigs.defaults(SparkSection.class)));
   }
 }

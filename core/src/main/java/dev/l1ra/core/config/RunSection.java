@@ -1,5 +1,9 @@
 package dev.l1ra.core.config;
 
+import static java.util.Objects.requireNonNullElse;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+
 /**
  * Run identity and outputs.
  *
@@ -9,17 +13,24 @@ package dev.l1ra.core.config;
  * @param baseline after an L1RA or AdaLoRA run, also train fixed-rank LoRA with the same total rank
  *     (AdaLoRA: the same final budget) and put both in the report (default true)
  */
-public record RunSection(String name, String outputDir, Long seed, Boolean baseline) {
+public record RunSection(String name, String outputDir, long seed, boolean baseline) {
   public RunSection {
-    name = name == null ? "run" : name;
-    outputDir = outputDir == null ? "runs" : outputDir;
-    seed = seed == null ? 42L : seed;
-    baseline = baseline == null || baseline;
     ConfigException.check(
-        name.matches("[A-Za-z0-9._-]+"), "run.name", name, "use letters, digits, '.', '_' or '-'");
+        name != null && name.matches("[A-Za-z0-9._-]+"),
+        "run.name",
+        name,
+        "use letters, digits, '.', '_' or '-'");
   }
 
-  public static RunSection defaults() {
-    return new RunSection(null, null, null, null);
+  /** The keys as written (absent: null); see {@link RunConfigs}. */
+  private record Keys(String name, String outputDir, Long seed, Boolean baseline) {}
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  private static RunSection of(Keys k) {
+    return new RunSection(
+        requireNonNullElse(k.name(), "run"),
+        requireNonNullElse(k.outputDir(), "runs"),
+        requireNonNullElse(k.seed(), 42L),
+        requireNonNullElse(k.baseline(), true));
   }
 }

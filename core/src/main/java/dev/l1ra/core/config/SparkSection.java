@@ -1,6 +1,8 @@
 package dev.l1ra.core.config;
 
-import java.util.List;
+import static java.util.Objects.requireNonNullElse;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
 import java.util.Map;
 
 /**
@@ -14,47 +16,56 @@ import java.util.Map;
  * @param executors executors to request (defaults to partitions)
  * @param executorGpus GPUs per executor (0: CPU executors); one task per executor either way
  * @param gpuDiscoveryScript the script Spark runs on each executor to find its GPUs
- * @param executorMemory e.g. 64g (spark-submit)
+ * @param executorMemory e.g. 64g (spark-submit); null: Spark's default
  * @param conf extra Spark settings passed to the session and to spark-submit
  */
 public record SparkSection(
     String master,
-    Integer partitions,
-    String mode,
-    String deployMode,
-    Integer executors,
-    Integer executorGpus,
+    int partitions,
+    SparkMode mode,
+    DeployMode deployMode,
+    int executors,
+    int executorGpus,
     String gpuDiscoveryScript,
     String executorMemory,
     Map<String, String> conf) {
   public SparkSection {
-    master = master == null ? "local[2]" : master;
-    partitions = partitions == null ? 1 : partitions;
-    mode = mode == null ? "sync" : mode;
-    deployMode = deployMode == null ? "client" : deployMode;
-    executors = executors == null ? partitions : executors;
-    executorGpus = executorGpus == null ? 0 : executorGpus;
-    gpuDiscoveryScript =
-        gpuDiscoveryScript == null
-            ? "/opt/spark/examples/src/main/scripts/getGpusResources.sh"
-            : gpuDiscoveryScript;
-    conf = conf == null ? Map.of() : Map.copyOf(conf);
+    conf = Map.copyOf(conf);
     ConfigException.check(partitions >= 1, "spark.partitions", partitions, "must be >= 1");
     ConfigException.check(
-        mode.equals("sync"),
+        mode == SparkMode.SYNC,
         "spark.mode",
         mode,
         "only sync is implemented (one Spark job per optimizer step); local-sgd is not available yet");
-    ConfigException.check(
-        List.of("client", "cluster").contains(deployMode),
-        "spark.deploy_mode",
-        deployMode,
-        "use client or cluster");
     ConfigException.check(executors >= 1, "spark.executors", executors, "must be >= 1");
     ConfigException.check(executorGpus >= 0, "spark.executor_gpus", executorGpus, "must be >= 0");
   }
 
-  public static SparkSection defaults() {
-    return new SparkSection(null, null, null, null, null, null, null, null, null);
+  /** The keys as written (absent: null); see {@link RunConfigs}. */
+  private record Keys(
+      String master,
+      Integer partitions,
+      SparkMode mode,
+      DeployMode deployMode,
+      Integer executors,
+      Integer executorGpus,
+      String gpuDiscoveryScript,
+      String executorMemory,
+      Map<String, String> conf) {}
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  private static SparkSection of(Keys k) {
+    int partitions = requireNonNullElse(k.partitions(), 1);
+    return new SparkSection(
+        requireNonNullElse(k.master(), "local[2]"),
+        partitions,
+        requireNonNullElse(k.mode(), SparkMode.SYNC),
+        requireNonNullElse(k.deployMode(), DeployMode.CLIENT),
+        requireNonNullElse(k.executors(), partitions),
+        requireNonNullElse(k.executorGpus(), 0),
+        requireNonNullElse(
+            k.gpuDiscoveryScript(), "/opt/spark/examples/src/main/scripts/getGpusResources.sh"),
+        k.executorMemory(),
+        requireNonNullElse(k.conf(), Map.of()));
   }
 }

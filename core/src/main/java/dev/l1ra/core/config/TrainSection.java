@@ -1,11 +1,18 @@
 package dev.l1ra.core.config;
 
-import java.util.List;
+import static java.util.Objects.requireNonNullElse;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.l1ra.core.schedule.LearningRateSchedule;
 
 /**
- * The optimisation loop.
+ * The optimisation loop. Three keys are optional, with 0 standing for "not set" (and left out of
+ * the written config): {@code steps}, {@code epochs}, {@code memory_gib}; set explicitly, each must
+ * be > 0.
  *
- * @param steps optimizer steps (or derived from {@code epochs} when steps is absent)
+ * @param steps optimizer steps; 0: derived from {@code epochs}
+ * @param epochs passes over the data when {@code steps} is 0; 0 when steps are given
  * @param globalBatch samples per optimizer step, over all workers
  * @param microBatch samples per forward/backward pass on one worker; 0: the largest that fits
  *     {@code memoryGib} by the memory estimate
@@ -19,58 +26,42 @@ import java.util.List;
  * @param threads intra-op threads per worker (0: the engine's default)
  * @param recompute layer-wise activation recomputation: keep only each layer's input in the
  *     forward, recompute during backward (less activation memory, one more forward)
- * @param memoryGib device memory of one worker in GiB; when set, the memory estimate is checked
- *     against it before training and a run that would not fit stops with settings that would
+ * @param memoryGib device memory of one worker in GiB; when set (> 0), the memory estimate is
+ *     checked against it before training and a run that would not fit stops with settings that
+ *     would; 0: no check
  */
 public record TrainSection(
-    Integer steps,
-    Double epochs,
-    Integer globalBatch,
-    Integer microBatch,
-    Double lr,
-    String schedule,
-    Double warmup,
-    Double minLrRatio,
-    Double weightDecay,
-    Double adamBeta1,
-    Double adamBeta2,
-    Double adamEps,
-    Double maxGradNorm,
-    Integer maxBadSteps,
-    Integer logEvery,
-    Integer evalEvery,
-    Integer evalBatches,
-    Integer checkpointEvery,
-    Integer keepCheckpoints,
-    Double lossScale,
-    Integer threads,
-    Boolean recompute,
-    Double memoryGib) {
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) int steps,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) double epochs,
+    int globalBatch,
+    int microBatch,
+    double lr,
+    LearningRateSchedule.Kind schedule,
+    double warmup,
+    double minLrRatio,
+    double weightDecay,
+    double adamBeta1,
+    double adamBeta2,
+    double adamEps,
+    double maxGradNorm,
+    int maxBadSteps,
+    int logEvery,
+    int evalEvery,
+    int evalBatches,
+    int checkpointEvery,
+    int keepCheckpoints,
+    double lossScale,
+    int threads,
+    boolean recompute,
+    @JsonInclude(JsonInclude.Include.NON_DEFAULT) double memoryGib) {
+  private static final String MEMORY_RULE =
+      "must be > 0 (the GPU's memory in GiB), or leave it out to skip the check";
+
   public TrainSection {
-    globalBatch = globalBatch == null ? 8 : globalBatch;
-    microBatch = microBatch == null ? Math.min(4, globalBatch) : microBatch;
-    lr = lr == null ? 2e-4 : lr;
-    schedule = schedule == null ? "cosine" : schedule;
-    warmup = warmup == null ? 0.0 : warmup;
-    minLrRatio = minLrRatio == null ? 0.0 : minLrRatio;
-    weightDecay = weightDecay == null ? 0.0 : weightDecay;
-    adamBeta1 = adamBeta1 == null ? 0.9 : adamBeta1;
-    adamBeta2 = adamBeta2 == null ? 0.999 : adamBeta2;
-    adamEps = adamEps == null ? 1e-8 : adamEps;
-    maxGradNorm = maxGradNorm == null ? 1.0 : maxGradNorm;
-    maxBadSteps = maxBadSteps == null ? 5 : maxBadSteps;
-    logEvery = logEvery == null ? 10 : logEvery;
-    evalEvery = evalEvery == null ? 0 : evalEvery;
-    evalBatches = evalBatches == null ? 0 : evalBatches;
-    checkpointEvery = checkpointEvery == null ? 0 : checkpointEvery;
-    keepCheckpoints = keepCheckpoints == null ? 2 : keepCheckpoints;
-    lossScale = lossScale == null ? 65536.0 : lossScale;
-    threads = threads == null ? 0 : threads;
-    recompute = recompute != null && recompute;
     ConfigException.check(
-        steps != null || epochs != null, "train.steps", steps, "set train.steps or train.epochs");
-    ConfigException.check(steps == null || steps > 0, "train.steps", steps, "must be > 0");
-    ConfigException.check(epochs == null || epochs > 0, "train.epochs", epochs, "must be > 0");
+        steps > 0 || epochs > 0, "train.steps", steps, "set train.steps or train.epochs");
+    ConfigException.check(steps >= 0, "train.steps", steps, "must be > 0");
+    ConfigException.check(epochs >= 0, "train.epochs", epochs, "must be > 0");
     ConfigException.check(globalBatch > 0, "train.global_batch", globalBatch, "must be > 0");
     ConfigException.check(
         microBatch >= 0 && microBatch <= globalBatch,
@@ -78,16 +69,11 @@ public record TrainSection(
         microBatch,
         "must be in [1, global_batch=" + globalBatch + "], or 0 for the largest that fits");
     ConfigException.check(
-        microBatch > 0 || memoryGib != null,
+        microBatch > 0 || memoryGib > 0,
         "train.micro_batch",
         microBatch,
         "0 (the largest micro-batch that fits) needs train.memory_gib, the device's memory");
     ConfigException.check(lr > 0, "train.lr", lr, "must be > 0");
-    ConfigException.check(
-        List.of("cosine", "linear", "constant").contains(schedule),
-        "train.schedule",
-        schedule,
-        "use cosine, linear or constant");
     ConfigException.check(
         warmup >= 0, "train.warmup", warmup, "must be >= 0 (a ratio < 1 or a step count)");
     ConfigException.check(
@@ -100,15 +86,66 @@ public record TrainSection(
     ConfigException.check(
         keepCheckpoints >= 1, "train.keep_checkpoints", keepCheckpoints, "must be >= 1");
     ConfigException.check(lossScale >= 1, "train.loss_scale", lossScale, "must be >= 1");
-    ConfigException.check(
-        memoryGib == null || memoryGib > 0,
-        "train.memory_gib",
-        memoryGib,
-        "must be > 0 (the GPU's memory in GiB), or leave it out to skip the check");
+    ConfigException.check(memoryGib >= 0, "train.memory_gib", memoryGib, MEMORY_RULE);
   }
 
   /** Warm-up in steps for a run of {@code total} steps. */
   public int warmupSteps(int total) {
     return warmup < 1 ? (int) Math.ceil(warmup * total) : (int) Math.round(warmup);
+  }
+
+  /** The keys as written (absent: null); see {@link RunConfigs}. */
+  private record Keys(
+      Integer steps,
+      Double epochs,
+      Integer globalBatch,
+      Integer microBatch,
+      Double lr,
+      LearningRateSchedule.Kind schedule,
+      Double warmup,
+      Double minLrRatio,
+      Double weightDecay,
+      Double adamBeta1,
+      Double adamBeta2,
+      Double adamEps,
+      Double maxGradNorm,
+      Integer maxBadSteps,
+      Integer logEvery,
+      Integer evalEvery,
+      Integer evalBatches,
+      Integer checkpointEvery,
+      Integer keepCheckpoints,
+      Double lossScale,
+      Integer threads,
+      Boolean recompute,
+      Double memoryGib) {}
+
+  @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+  private static TrainSection of(Keys k) {
+    int globalBatch = requireNonNullElse(k.globalBatch(), 8);
+    return new TrainSection(
+        ConfigException.zeroIfAbsent("train.steps", k.steps(), "must be > 0"),
+        ConfigException.zeroIfAbsent("train.epochs", k.epochs(), "must be > 0"),
+        globalBatch,
+        requireNonNullElse(k.microBatch(), Math.min(4, globalBatch)),
+        requireNonNullElse(k.lr(), 2e-4),
+        requireNonNullElse(k.schedule(), LearningRateSchedule.Kind.COSINE),
+        requireNonNullElse(k.warmup(), 0.0),
+        requireNonNullElse(k.minLrRatio(), 0.0),
+        requireNonNullElse(k.weightDecay(), 0.0),
+        requireNonNullElse(k.adamBeta1(), 0.9),
+        requireNonNullElse(k.adamBeta2(), 0.999),
+        requireNonNullElse(k.adamEps(), 1e-8),
+        requireNonNullElse(k.maxGradNorm(), 1.0),
+        requireNonNullElse(k.maxBadSteps(), 5),
+        requireNonNullElse(k.logEvery(), 10),
+        requireNonNullElse(k.evalEvery(), 0),
+        requireNonNullElse(k.evalBatches(), 0),
+        requireNonNullElse(k.checkpointEvery(), 0),
+        requireNonNullElse(k.keepCheckpoints(), 2),
+        requireNonNullElse(k.lossScale(), 65536.0),
+        requireNonNullElse(k.threads(), 0),
+        requireNonNullElse(k.recompute(), false),
+        ConfigException.zeroIfAbsent("train.memory_gib", k.memoryGib(), MEMORY_RULE));
   }
 }

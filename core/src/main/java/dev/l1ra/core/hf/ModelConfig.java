@@ -8,7 +8,7 @@ import java.util.Set;
  * The architecture of a Llama-family decoder, read from a Hugging Face {@code config.json} by
  * {@link ModelConfigs}. Only what the model needs; validated on construction.
  *
- * @param modelType {@code llama}, {@code mistral} or {@code qwen2}
+ * @param modelType {@code llama}, {@code mistral} or {@code qwen2} (a {@link ModelFamily})
  * @param headDim per-head dimension ({@code head_dim}, else hidden/heads)
  * @param biased projections that carry a bias (qwen2: q, k, v; llama: per attention_bias/mlp_bias)
  * @param slidingWindow attention window in tokens, 0 for full causal attention
@@ -34,14 +34,8 @@ public record ModelConfig(
     int padTokenId,
     String torchDtype) {
 
-  /** Model types this project implements. */
-  public static final List<String> SUPPORTED_TYPES = List.of("llama", "mistral", "qwen2");
-
   public ModelConfig {
-    if (!SUPPORTED_TYPES.contains(modelType)) {
-      throw new IllegalArgumentException(
-          "model_type \"" + modelType + "\" is not supported; supported: " + SUPPORTED_TYPES);
-    }
+    ModelFamily.of(modelType); // an unsupported type is named with the supported ones
     positive("vocab_size", vocabSize);
     positive("hidden_size", hiddenSize);
     positive("intermediate_size", intermediateSize);
@@ -72,6 +66,11 @@ public record ModelConfig(
     if (v <= 0) {
       throw new IllegalArgumentException("config key " + key + " must be > 0, got " + v);
     }
+  }
+
+  /** The family of {@link #modelType}. */
+  public ModelFamily family() {
+    return ModelFamily.of(modelType);
   }
 
   /** Query heads per key/value head (grouped-query attention). */

@@ -43,13 +43,7 @@ public final class ModelConfigs {
   /** Parses the JSON tree of a config.json. */
   public static ModelConfig parse(JsonNode c) {
     String type = text(c, "model_type", "");
-    if (!ModelConfig.SUPPORTED_TYPES.contains(type)) {
-      throw new IllegalArgumentException(
-          "model_type \""
-              + type
-              + "\" is not supported; supported: "
-              + ModelConfig.SUPPORTED_TYPES);
-    }
+    ModelFamily family = ModelFamily.of(type);
     String act = text(c, "hidden_act", "silu");
     if (!act.equals("silu")) {
       throw new IllegalArgumentException(
@@ -58,11 +52,6 @@ public final class ModelConfigs {
     int hidden = required(c, "hidden_size");
     int heads = required(c, "num_attention_heads");
     int headDim = c.hasNonNull("head_dim") ? c.get("head_dim").asInt() : hidden / heads;
-    int window = 0;
-    boolean slidingOn = type.equals("mistral") || c.path("use_sliding_window").asBoolean(false);
-    if (slidingOn && c.hasNonNull("sliding_window")) {
-      window = c.get("sliding_window").asInt();
-    }
     return new ModelConfig(
         type,
         required(c, "vocab_size"),
@@ -75,9 +64,9 @@ public final class ModelConfigs {
         c.path("rms_norm_eps").asDouble(1e-6),
         rope(c),
         c.path("tie_word_embeddings").asBoolean(false),
-        biased(c, type),
+        biased(c, family),
         c.path("max_position_embeddings").asInt(4096),
-        window,
+        slidingWindow(c, family),
         c.path("bos_token_id").asInt(1),
         eos(c),
         c.hasNonNull("pad_token_id") ? c.get("pad_token_id").asInt() : -1,
@@ -111,9 +100,15 @@ public final class ModelConfigs {
         scaling.path("original_max_position_embeddings").asInt(0));
   }
 
-  private static Set<LinearKind> biased(JsonNode c, String type) {
+  /** The attention window in tokens, 0 for full causal attention (see {@link ModelFamily}). */
+  private static int slidingWindow(JsonNode c, ModelFamily family) {
+    boolean on = family.slidingWindowAlwaysOn() || c.path("use_sliding_window").asBoolean(false);
+    return on && c.hasNonNull("sliding_window") ? c.get("sliding_window").asInt() : 0;
+  }
+
+  private static Set<LinearKind> biased(JsonNode c, ModelFamily family) {
     Set<LinearKind> out = EnumSet.noneOf(LinearKind.class);
-    if (type.equals("qwen2")) {
+    if (family.qkvBias()) {
       out.addAll(List.of(LinearKind.Q, LinearKind.K, LinearKind.V));
     } else if (c.path("attention_bias").asBoolean(false)) {
       out.addAll(List.of(LinearKind.Q, LinearKind.K, LinearKind.V, LinearKind.O));

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * L1RA's rank reallocation as its authors implement it (shared/notes §1.4, {@code update_ranks}),
@@ -25,7 +26,13 @@ public final class L1raPlanner {
     /** Σ ranks, as the reference. */
     RANK,
     /** Σ r·(d_in + d_out): a rank moved into a larger matrix costs more. */
-    PARAMETERS
+    PARAMETERS;
+
+    /** The config spelling ({@code l1ra.budget}). */
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
   /**

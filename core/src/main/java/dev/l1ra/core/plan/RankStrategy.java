@@ -1,5 +1,7 @@
 package dev.l1ra.core.plan;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.l1ra.core.hf.ModuleId;
 import java.util.Collection;
 import java.util.List;
@@ -18,7 +20,8 @@ public interface RankStrategy {
   /** Rank of one module in a model of {@code layers} layers. */
   int rank(ModuleId module, int layers, int rBase, int rMin, int rMax);
 
-  /** The strategy's name in configs. */
+  /** The strategy's name in configs (written as the strategy's YAML value). */
+  @JsonValue
   String name();
 
   /** Ranks of all modules. */
@@ -104,6 +107,8 @@ public interface RankStrategy {
   /** All strategies, by config name. */
   List<RankStrategy> ALL = List.of(UNIFORM, LINEAR_DECAY, ATTENTION_HEAVY, EMPIRICAL);
 
+  /** The strategy of a config name ({@code lora.strategy}); the message leaves out the name. */
+  @JsonCreator
   static RankStrategy named(String name) {
     return ALL.stream()
         .filter(s -> s.name().equals(name))
@@ -111,9 +116,6 @@ public interface RankStrategy {
         .orElseThrow(
             () ->
                 new IllegalArgumentException(
-                    "lora.strategy \""
-                        + name
-                        + "\" is not one of "
-                        + ALL.stream().map(RankStrategy::name).toList()));
+                    "not one of " + ALL.stream().map(RankStrategy::name).toList()));
   }
 }

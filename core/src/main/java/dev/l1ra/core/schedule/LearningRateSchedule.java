@@ -1,6 +1,6 @@
 package dev.l1ra.core.schedule;
 
-import java.util.List;
+import java.util.Locale;
 
 /**
  * Learning-rate schedules as pure functions of the optimizer step, matching Hugging Face's {@code
@@ -14,14 +14,24 @@ import java.util.List;
  * @param total total optimizer steps
  * @param minRatio floor of the decay, as a fraction of the peak (0 for none)
  */
-public record LearningRateSchedule(
-    String kind, double peak, int warmup, int total, double minRatio) {
-  public static final List<String> KINDS = List.of("cosine", "linear", "constant");
+public record LearningRateSchedule(Kind kind, double peak, int warmup, int total, double minRatio) {
+
+  /** The decay after warm-up ({@code train.schedule}). */
+  public enum Kind {
+    /** Half a cosine from the peak to the floor. */
+    COSINE,
+    /** A straight line from the peak to the floor. */
+    LINEAR,
+    /** The peak throughout. */
+    CONSTANT;
+
+    @Override
+    public String toString() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   public LearningRateSchedule {
-    if (!KINDS.contains(kind)) {
-      throw new IllegalArgumentException("schedule \"" + kind + "\" is not one of " + KINDS);
-    }
     if (total <= 0 || warmup < 0) {
       throw new IllegalArgumentException(
           "schedule needs total > 0 and warmup >= 0, got " + total + ", " + warmup);
@@ -41,9 +51,9 @@ public record LearningRateSchedule(
     double progress = (double) (step - warmup) / Math.max(1, total - warmup);
     double decay =
         switch (kind) {
-          case "cosine" -> Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
-          case "linear" -> Math.max(0, (double) (total - step) / Math.max(1, total - warmup));
-          default -> 1.0;
+          case COSINE -> Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
+          case LINEAR -> Math.max(0, (double) (total - step) / Math.max(1, total - warmup));
+          case CONSTANT -> 1.0;
         };
     return minRatio + (1 - minRatio) * decay;
   }

@@ -2,6 +2,7 @@ package dev.l1ra.core.schedule;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.l1ra.core.schedule.LearningRateSchedule.Kind;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -47,10 +48,10 @@ class LearningRateScheduleHfTest {
   @ParameterizedTest
   @CsvSource({"10, 110", "0, 50", "1, 7", "7, 7", "3, 1000", "100, 4287"})
   void everyStepMatchesTheHuggingFaceLambdas(int warmup, int total) {
-    LearningRateSchedule cos = new LearningRateSchedule("cosine", 1.0, warmup, total, 0);
-    LearningRateSchedule lin = new LearningRateSchedule("linear", 1.0, warmup, total, 0);
-    LearningRateSchedule con = new LearningRateSchedule("constant", 1.0, warmup, total, 0);
-    LearningRateSchedule min = new LearningRateSchedule("cosine", 1.0, warmup, total, 0.1);
+    LearningRateSchedule cos = new LearningRateSchedule(Kind.COSINE, 1.0, warmup, total, 0);
+    LearningRateSchedule lin = new LearningRateSchedule(Kind.LINEAR, 1.0, warmup, total, 0);
+    LearningRateSchedule con = new LearningRateSchedule(Kind.CONSTANT, 1.0, warmup, total, 0);
+    LearningRateSchedule min = new LearningRateSchedule(Kind.COSINE, 1.0, warmup, total, 0.1);
     for (int s = 0; s <= total + 5; s++) {
       assertEquals(hfCosine(s, warmup, total), cos.multiplier(s), "cosine step " + s);
       assertEquals(hfLinear(s, warmup, total), lin.multiplier(s), "linear step " + s);
@@ -62,7 +63,7 @@ class LearningRateScheduleHfTest {
   @Test
   void handComputedCosineValues() {
     // W = 10, T = 110: progress = (s − 10)/100
-    LearningRateSchedule s = new LearningRateSchedule("cosine", 2e-4, 10, 110, 0);
+    LearningRateSchedule s = new LearningRateSchedule(Kind.COSINE, 2e-4, 10, 110, 0);
     assertEquals(0.0, s.lr(0));
     assertEquals(2e-4 * 0.3, s.lr(3), 1e-20, "warm-up 3/10");
     assertEquals(2e-4, s.lr(10), 1e-20, "peak at the end of warm-up");
@@ -76,13 +77,13 @@ class LearningRateScheduleHfTest {
 
   @Test
   void handComputedLinearAndFloorValues() {
-    LearningRateSchedule lin = new LearningRateSchedule("linear", 1.0, 4, 20, 0);
+    LearningRateSchedule lin = new LearningRateSchedule(Kind.LINEAR, 1.0, 4, 20, 0);
     assertEquals(0.75, lin.multiplier(3), "warm-up 3/4");
     assertEquals(1.0, lin.multiplier(4));
     assertEquals(0.75, lin.multiplier(8), "(20 − 8)/16");
     assertEquals(0.0, lin.multiplier(20));
     assertEquals(0.0, lin.multiplier(30), "clipped at 0 past the end");
-    LearningRateSchedule floor = new LearningRateSchedule("cosine", 1.0, 4, 20, 0.2);
+    LearningRateSchedule floor = new LearningRateSchedule(Kind.COSINE, 1.0, 4, 20, 0.2);
     assertEquals(0.5, floor.multiplier(2), "warm-up is not floored");
     assertEquals(0.6, floor.multiplier(12), 1e-15, "0.2 + 0.8·0.5");
     assertEquals(0.2, floor.multiplier(20), 1e-15);
@@ -90,7 +91,7 @@ class LearningRateScheduleHfTest {
 
   @Test
   void noWarmupStartsAtThePeak() {
-    assertEquals(1.0, new LearningRateSchedule("cosine", 1.0, 0, 10, 0).multiplier(0));
-    assertEquals(1.0, new LearningRateSchedule("linear", 1.0, 0, 10, 0).multiplier(0));
+    assertEquals(1.0, new LearningRateSchedule(Kind.COSINE, 1.0, 0, 10, 0).multiplier(0));
+    assertEquals(1.0, new LearningRateSchedule(Kind.LINEAR, 1.0, 0, 10, 0).multiplier(0));
   }
 }

@@ -1,7 +1,8 @@
 package dev.l1ra.data.bench;
 
+import dev.l1ra.core.config.PrepSection;
+import dev.l1ra.core.hf.ChatFormat;
 import dev.l1ra.data.CharTokenizer;
-import dev.l1ra.data.PrepConfig;
 import dev.l1ra.data.PrepJob;
 import dev.l1ra.data.PrepResult;
 import dev.l1ra.data.SparkSessions;
@@ -49,23 +50,23 @@ public final class PrepBenchmark {
 
   private static void run(
       SparkSession spark, Path input, Path tok, Path out, int cores, int rows, boolean print) {
-    PrepConfig cfg =
-        new PrepConfig(
+    PrepSection cfg =
+        new PrepSection(
             input.toString(),
-            "jsonl",
-            null,
+            PrepSection.Format.JSONL,
+            Map.of(),
             tok.toString(),
-            "llama3",
+            ChatFormat.LLAMA3,
             null,
             512,
-            "truncate",
-            null,
-            null,
+            PrepSection.Mode.TRUNCATE,
+            32_000,
+            0.05,
             0.05,
             0.0,
-            null,
+            "l1ra",
             2 * cores,
-            null,
+            1.0,
             out.toString());
     long t0 = System.nanoTime();
     PrepResult r = PrepJob.run(spark, cfg);

@@ -1,7 +1,8 @@
 package dev.l1ra.data.template;
 
+import dev.l1ra.core.hf.ChatFormat;
+import dev.l1ra.core.hf.ModelFamily;
 import java.io.Serializable;
-import java.util.List;
 
 /**
  * A model family's chat format. It renders one (system, question, response) example as a prompt
@@ -27,29 +28,20 @@ public interface ChatTemplate extends Serializable {
   /** Name in configs. */
   String name();
 
-  static ChatTemplate named(String name) {
-    return switch (name) {
-      case "llama3" -> new Llama3Template();
-      case "mistral", "llama2" -> new MistralTemplate();
-      case "chatml", "qwen2" -> new ChatMlTemplate();
-      default ->
+  /** The template of a format; {@code auto} must be resolved first ({@link ModelFamily}). */
+  static ChatTemplate of(ChatFormat format) {
+    return switch (format) {
+      case LLAMA3 -> new Llama3Template();
+      case MISTRAL -> new MistralTemplate();
+      case CHATML -> new ChatMlTemplate();
+      case AUTO ->
           throw new IllegalArgumentException(
-              "template \"" + name + "\" is not one of llama3, mistral, chatml");
+              "template auto is chosen from the model's model_type (set prep.model_config)");
     };
   }
 
-  /** The template for a Hugging Face model_type. */
-  static ChatTemplate forModelType(String modelType) {
-    return switch (modelType) {
-      case "llama" -> new Llama3Template();
-      case "mistral" -> new MistralTemplate();
-      case "qwen2" -> new ChatMlTemplate();
-      default ->
-          throw new IllegalArgumentException(
-              "no chat template for model_type \""
-                  + modelType
-                  + "\"; set template to one of "
-                  + List.of("llama3", "mistral", "chatml"));
-    };
+  /** The template of a config spelling ({@link ChatFormat#parse}). */
+  static ChatTemplate named(String name) {
+    return of(ChatFormat.parse(name));
   }
 }

@@ -10,16 +10,17 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
-import dev.l1ra.model.adapter.AdapterInit;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
-import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.engine.Precisions;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.AttentionMask;
@@ -57,7 +58,7 @@ public final class EngineProfile {
     Precision p = Precision.parse(argv.length > 4 ? argv[4] : "fp16");
     Device device = EngineInfo.device("auto");
     try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE)) {
-      singleCalls(m, device, p.dataType());
+      singleCalls(m, device, Precisions.dataType(p));
     }
     layers(shape, layers, batch, seq, p, device);
     optimizer(shape, device);
@@ -124,7 +125,7 @@ public final class EngineProfile {
    */
   private static void matrixWork(String shape, int batch, int seq, Precision p, Device device) {
     ModelConfig c = RandomModels.shape(shape, 32000);
-    DataType t = p.dataType();
+    DataType t = Precisions.dataType(p);
     AttentionKernel kernel = AttentionKernels.create("auto", device);
     try (NDManager m = NDManager.newBaseManager(device, EngineInfo.ENGINE)) {
       long tokens = (long) batch * seq;
@@ -269,7 +270,8 @@ public final class EngineProfile {
     AttentionKernel kernel = AttentionKernels.create("auto", device);
     NDManager base = NDManager.newBaseManager(device, EngineInfo.ENGINE);
     try (LlamaModel model =
-            new LlamaModel(c, base, RandomModels.randomWeights(c, base, p.dataType(), 1), kernel);
+            new LlamaModel(
+                c, base, RandomModels.randomWeights(c, base, Precisions.dataType(p), 1), kernel);
         NDManager m = model.manager().newSubManager()) {
       AdapterLayout layout =
           AdapterLayout.resolve(c, LoraSettings.uniform(16, 16, List.of("all-linear")));

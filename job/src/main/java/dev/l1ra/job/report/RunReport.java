@@ -39,12 +39,12 @@ public final class RunReport {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode n = json.createObjectNode();
     n.put("run", cfg.run().name());
-    n.put("method", cfg.method());
-    n.put("strategy", cfg.lora().strategy());
+    n.put("method", cfg.method().toString());
+    n.put("strategy", cfg.lora().strategy().name());
     n.put("model", cfg.model().path());
     n.put("model_type", model.modelType());
     n.put("base_parameters", model.baseParameters());
-    n.put("precision", cfg.model().precision());
+    n.put("precision", cfg.model().precision().toString());
     n.put("steps", r.summary().steps());
     n.put("skipped_steps", r.summary().skippedSteps());
     n.put("final_train_loss", r.summary().finalLoss());

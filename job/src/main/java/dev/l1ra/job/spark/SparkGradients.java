@@ -53,14 +53,6 @@ public final class SparkGradients implements GradientSource {
       int globalBatch,
       int partitions,
       NDManager manager) {
-    if (globalBatch % partitions != 0) {
-      throw new IllegalArgumentException(
-          "train.global_batch ("
-              + globalBatch
-              + ") must be a multiple of spark.partitions ("
-              + partitions
-              + ")");
-    }
     this.sc = sc;
     this.indexed = samples;
     this.learned = learnedTokens;

@@ -8,7 +8,6 @@ import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
-import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.train.Evaluator;
@@ -50,7 +49,7 @@ final class Worker {
         LlamaModel.load(
             Path.of(spec.modelPath()),
             device,
-            Precision.parse(spec.precision()),
+            spec.precision(),
             AttentionKernels.create(spec.attention(), device));
     LOG.info(
         "executor loaded {} on {} ({}) in {} ms",

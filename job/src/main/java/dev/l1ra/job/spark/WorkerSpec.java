@@ -1,5 +1,7 @@
 package dev.l1ra.job.spark;
 
+import dev.l1ra.core.config.AttentionKind;
+import dev.l1ra.core.config.Precision;
 import java.io.Serializable;
 
 /**
@@ -13,9 +15,9 @@ import java.io.Serializable;
  */
 public record WorkerSpec(
     String modelPath,
-    String precision,
+    Precision precision,
     String device,
-    String attention,
+    AttentionKind attention,
     int padId,
     int microBatch,
     int threads,

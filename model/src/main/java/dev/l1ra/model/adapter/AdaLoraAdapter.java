@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import dev.l1ra.core.hf.ModuleId;
+import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.model.engine.Ops;

@@ -1,6 +1,7 @@
 package dev.l1ra.model.fused;
 
 import ai.djl.Device;
+import dev.l1ra.core.config.AttentionKind;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.PlainAttention;
 import java.nio.file.Path;
@@ -9,21 +10,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place an attention kernel is chosen by name: {@code "auto"} (the default: fused where it
- * loads, else plain with a WARN naming the cause), {@code "fused"} (fused or an error) and {@code
- * "plain"} (the reference kernel).
+ * The one place an attention kernel is chosen ({@link AttentionKind}): {@code auto} (the default:
+ * fused where it loads, else plain with a WARN naming the cause), {@code fused} (fused or an error)
+ * and {@code plain} (the reference kernel).
  */
 public final class AttentionKernels {
   private static final Logger LOG = LoggerFactory.getLogger(AttentionKernels.class);
-
-  /** Fused where it loads, else plain with a WARN. */
-  public static final String AUTO = "auto";
-
-  /** Fused, or an error saying why not. */
-  public static final String FUSED = "fused";
-
-  /** The plain-op reference kernel. */
-  public static final String PLAIN = "plain";
 
   private AttentionKernels() {}
 
@@ -32,9 +24,29 @@ public final class AttentionKernels {
    * {@link AutoCloseable}) when the model that uses it is closed; {@link #closeQuietly} does so for
    * any kernel.
    *
+   * @throws IllegalStateException for {@code fused} when the fused kernel does not load
+   */
+  public static AttentionKernel create(AttentionKind kind, Device device) {
+    return create(kind, device, TorchScriptArchive.defaultCacheDir());
+  }
+
+  /**
+   * As {@link #create(AttentionKind, Device)}, with the TorchScript archive cached in {@code
+   * cacheDir}.
+   */
+  public static AttentionKernel create(AttentionKind kind, Device device, Path cacheDir) {
+    return switch (kind) {
+      case PLAIN -> new PlainAttention();
+      case FUSED -> load(device, cacheDir);
+      case AUTO -> fusedOrPlain(device, cacheDir);
+    };
+  }
+
+  /**
+   * As {@link #create(AttentionKind, Device)} for a name (the bench's {@code --attention}).
+   *
    * @param name {@code auto}, {@code fused} or {@code plain} (case-insensitive; null means auto)
    * @throws IllegalArgumentException for an unknown name
-   * @throws IllegalStateException for {@code fused} when the fused kernel does not load
    */
   public static AttentionKernel create(String name, Device device) {
     return create(name, device, TorchScriptArchive.defaultCacheDir());
@@ -44,18 +56,19 @@ public final class AttentionKernels {
    * As {@link #create(String, Device)}, with the TorchScript archive cached in {@code cacheDir}.
    */
   public static AttentionKernel create(String name, Device device, Path cacheDir) {
-    String n = name == null ? AUTO : name.trim().toLowerCase(Locale.ROOT);
-    switch (n) {
-      case PLAIN:
-        return new PlainAttention();
-      case FUSED:
-        return load(device, cacheDir);
-      case AUTO:
-        return fusedOrPlain(device, cacheDir);
-      default:
-        throw new IllegalArgumentException(
-            "attention kernel \"" + name + "\" is not one of auto, fused, plain");
+    return create(kind(name), device, cacheDir);
+  }
+
+  /** The kernel choice a name gives: {@code auto}, {@code fused} or {@code plain} (see above). */
+  public static AttentionKind kind(String name) {
+    String n = name == null ? "auto" : name.trim().toLowerCase(Locale.ROOT);
+    for (AttentionKind kind : AttentionKind.values()) {
+      if (kind.toString().equals(n)) {
+        return kind;
+      }
     }
+    throw new IllegalArgumentException(
+        "attention kernel \"" + name + "\" is not one of auto, fused, plain");
   }
 
   private static FusedAttention load(Device device, Path cacheDir) {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
@@ -18,7 +19,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.engine.EngineInfo;
 import dev.l1ra.model.engine.Ops;
-import dev.l1ra.model.engine.Precision;
+import dev.l1ra.model.engine.Precisions;
 import dev.l1ra.model.engine.Seeds;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,7 +53,7 @@ public final class LlamaModel implements AutoCloseable {
     EngineInfo.engine(); // fixes the thread count (reproducible BLAS) before any work
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     try (TensorSource source = ShardedCheckpoint.openModelDir(dir)) {
-      LlamaWeights w = LlamaWeights.load(source, config, manager, precision.dataType());
+      LlamaWeights w = LlamaWeights.load(source, config, manager, Precisions.dataType(precision));
       return new LlamaModel(config, manager, w, attention);
     } catch (RuntimeException e) {
       manager.close();

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.ModelConfigs;
+import dev.l1ra.core.hf.ModelFamily;
 import dev.l1ra.core.hf.RopeScaling;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.util.AtomicFiles;
@@ -33,7 +35,7 @@ public final class RandomModels {
       case "llama3-8b" -> llama(128256, 4096, 14336, 32, 32, 8, 500000.0, false);
       case "mistral-7b" ->
           new ModelConfig(
-              "mistral",
+              ModelFamily.MISTRAL.modelType(),
               32768,
               4096,
               14336,
@@ -62,7 +64,7 @@ public final class RandomModels {
   private static ModelConfig llama(
       int vocab, int hidden, int mlp, int layers, int heads, int kv, double theta, boolean tied) {
     return new ModelConfig(
-        "llama",
+        ModelFamily.LLAMA.modelType(),
         vocab,
         hidden,
         mlp,
@@ -136,9 +138,11 @@ public final class RandomModels {
       w.put(p + "input_layernorm.weight", ones(c.hiddenSize()));
       w.put(p + "post_attention_layernorm.weight", ones(c.hiddenSize()));
       for (LinearKind k : LinearKind.values()) {
-        w.put(
-            p + k.parent() + "." + k.hfName() + ".weight",
-            normal(rng, k.outFeatures(c), k.inFeatures(c)));
+        String name = p + k.parent() + "." + k.hfName();
+        w.put(name + ".weight", normal(rng, k.outFeatures(c), k.inFeatures(c)));
+        if (c.biased().contains(k)) {
+          w.put(name + ".bias", zeros(k.outFeatures(c)));
+        }
       }
     }
     w.put("model.norm.weight", ones(c.hiddenSize()));
@@ -169,12 +173,19 @@ public final class RandomModels {
     return SafetensorsWriter.Tensor.f32(new long[] {n}, v);
   }
 
-  /** config.json in the transformers 4.x layout that hub checkpoints use. */
+  private static SafetensorsWriter.Tensor zeros(int n) {
+    return SafetensorsWriter.Tensor.f32(new long[] {n}, new float[n]);
+  }
+
+  /**
+   * config.json in the transformers 4.x layout that hub checkpoints use; the family's keys (bias
+   * flags, sliding window) only where they differ from its defaults.
+   */
   static byte[] configJson(ModelConfig c) {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode n = json.createObjectNode();
-    n.putArray("architectures")
-        .add(c.modelType().equals("mistral") ? "MistralForCausalLM" : "LlamaForCausalLM");
+    ModelFamily family = c.family();
+    n.putArray("architectures").add(family.architecture());
     n.put("model_type", c.modelType());
     n.put("vocab_size", c.vocabSize());
     n.put("hidden_size", c.hiddenSize());
@@ -195,11 +206,29 @@ public final class RandomModels {
       n.put("pad_token_id", c.padTokenId());
     }
     n.put("torch_dtype", "float32");
+    familyKeys(n, c);
     n.put("l1ra_note", "randomly initialised by l1ra-spark (RandomModels); not a pretrained model");
     try {
       return json.writeValueAsBytes(n);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Bias flags and the sliding window as {@link ModelConfigs} reads them back. */
+  private static void familyKeys(ObjectNode n, ModelConfig c) {
+    ModelFamily family = c.family();
+    if (!family.qkvBias() && c.biased().contains(LinearKind.O)) {
+      n.put("attention_bias", true);
+    }
+    if (c.biased().contains(LinearKind.DOWN)) {
+      n.put("mlp_bias", true);
+    }
+    if (c.slidingWindow() > 0) {
+      n.put("sliding_window", c.slidingWindow());
+      if (!family.slidingWindowAlwaysOn()) {
+        n.put("use_sliding_window", true);
+      }
     }
   }
 }

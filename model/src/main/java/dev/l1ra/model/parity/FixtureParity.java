@@ -7,13 +7,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.config.AttentionKind;
+import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.TensorInfo;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.PeftAdapters;
 import dev.l1ra.model.adapter.TrainableParam;
-import dev.l1ra.model.engine.Precision;
 import dev.l1ra.model.fused.AttentionKernels;
 import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.Batch;
@@ -90,18 +91,18 @@ public final class FixtureParity {
                 + " has no expected.safetensors; point --fixtures at the project's"
                 + " testdata/fixtures");
       }
-      for (String kernel : List.of(AttentionKernels.PLAIN, AttentionKernels.FUSED)) {
+      for (AttentionKind kernel : List.of(AttentionKind.PLAIN, AttentionKind.FUSED)) {
         out.addAll(base(dir, m, kernel, device));
         out.addAll(adapter(dir, m, kernel, Precision.FP32, false, device));
       }
-      out.addAll(adapter(dir, m, AttentionKernels.FUSED, Precision.FP32, true, device));
-      out.addAll(adapter(dir, m, AttentionKernels.FUSED, Precision.FP16, false, device));
+      out.addAll(adapter(dir, m, AttentionKind.FUSED, Precision.FP32, true, device));
+      out.addAll(adapter(dir, m, AttentionKind.FUSED, Precision.FP16, false, device));
     }
     return out;
   }
 
   /** The base model's logits and loss. */
-  private static List<Check> base(Path dir, String name, String kernelName, Device device) {
+  private static List<Check> base(Path dir, String name, AttentionKind kernelName, Device device) {
     AttentionKernel kernel = AttentionKernels.create(kernelName, device);
     try (LlamaModel model = LlamaModel.load(dir, device, Precision.FP32, kernel);
         SafetensorsFile exp = SafetensorsFile.open(dir.resolve("expected.safetensors"));
@@ -119,7 +120,12 @@ public final class FixtureParity {
 
   /** The PEFT adapter's logits, loss and gradients through the training path. */
   private static List<Check> adapter(
-      Path dir, String name, String kernelName, Precision p, boolean recompute, Device device) {
+      Path dir,
+      String name,
+      AttentionKind kernelName,
+      Precision p,
+      boolean recompute,
+      Device device) {
     AttentionKernel kernel = AttentionKernels.create(kernelName, device);
     boolean fp16 = p == Precision.FP16;
     try (LlamaModel model = LlamaModel.load(dir, device, p, kernel);

@@ -1,12 +1,14 @@
-package dev.l1ra.model.adapter;
+package dev.l1ra.core.lora;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Random;
 
 /**
  * How new adapter matrices are initialised. B always starts at zero (the adapted model equals the
  * base model at step 0). Values come from our own generator, seeded per (seed, tensor name), so
- * every executor builds identical adapters regardless of order or engine seed.
+ * every executor builds identical adapters regardless of order or engine seed. Pure Java: the model
+ * module puts the values into tensors; {@code lora.init} names one.
  */
 public enum AdapterInit {
   /** PEFT's default: A ~ kaiming_uniform(a=√5) = U(−1/√in, 1/√in). */
@@ -40,5 +42,10 @@ public enum AdapterInit {
       h *= 0x100000001b3L;
     }
     return new Random(h ^ (seed * 0x9E3779B97F4A7C15L));
+  }
+
+  @Override
+  public String toString() {
+    return name().toLowerCase(Locale.ROOT);
   }
 }
