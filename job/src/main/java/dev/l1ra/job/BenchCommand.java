@@ -126,16 +126,17 @@ final class BenchCommand {
       MemoryEstimate estimate =
           MemoryEstimator.estimate(
               MemoryCommand.setup(
-                  c,
-                  p,
-                  layout,
-                  !method.equals("lora"),
-                  batch,
-                  seq,
-                  recompute,
-                  kernel.name().equals("fused"),
-                  device.isGpu(),
-                  0));
+                      c,
+                      p,
+                      layout,
+                      !method.equals("lora"),
+                      batch,
+                      seq,
+                      recompute,
+                      kernel.name().equals("fused"),
+                      device.isGpu(),
+                      0)
+                  .on(true, device.isGpu())); // the bench's AdamW runs on the device
       ObjectNode n = json(a, c, layout, p, kernel, device, recompute, batch, seq, ph, peak);
       n.put("method", method);
       n.put("adapter_tensors", adapters.trainable().size());

@@ -234,7 +234,9 @@ final class MemoryCommand {
         recompute,
         fused,
         !fused || !gpu, // the fused kernel repeats grouped k/v itself only on CPU
-        dropout);
+        dropout,
+        false, // the synchronous Spark mode keeps AdamW on the driver
+        gpu);
   }
 
   private static ModelConfig modelOf(RunConfig cfg) {

@@ -2,16 +2,17 @@ package dev.l1ra.core.memory;
 
 /**
  * Device memory available to one worker. An estimate fits when its peak plus a reserve is at most
- * the device's size; the reserve covers what the estimate leaves out: the CUDA context and library
- * workspaces (a fixed part) and allocator fragmentation (a fraction).
+ * the device's size. A GPU estimate already includes the CUDA runtime and the allocator's caching
+ * ({@link MemoryEstimator#GPU_RUNTIME}); the reserve is a margin for the estimate's own error (a
+ * fraction) and anything else on the device (a fixed part).
  *
  * @param deviceBytes the device's memory
  * @param fixedReserve bytes held back for the runtime
  * @param fraction share of the device held back for fragmentation, in [0, 1)
  */
 public record Budget(long deviceBytes, long fixedReserve, double fraction) {
-  /** Defaults: 512 MiB for the runtime, 5 % for fragmentation. */
-  public static final long DEFAULT_RESERVE = 512L << 20;
+  /** Defaults: nothing fixed (the runtime is in the estimate), 5 % margin. */
+  public static final long DEFAULT_RESERVE = 0;
 
   public static final double DEFAULT_FRACTION = 0.05;
 

@@ -15,7 +15,11 @@ import java.util.Map;
  * @param lossBackward extra at the loss's backward (vocabulary-sized gradients)
  * @param layerBackward extra while one layer runs backward (with recomputation, including that
  *     layer's recomputed activations)
- * @param driverHost the driver's optimizer state (AdamW moments and master weights, host memory)
+ * @param optimizer AdamW's moments and step counts when the worker keeps them on its device
+ * @param runtime what the device's runtime holds beyond the tensors (CUDA context, workspaces,
+ *     allocator caching); 0 on the CPU
+ * @param driverHost the driver's optimizer state (AdamW moments and master weights, host memory),
+ *     when the driver runs the optimizer
  */
 public record MemoryEstimate(
     long weights,
@@ -25,11 +29,13 @@ public record MemoryEstimate(
     long logits,
     long lossBackward,
     long layerBackward,
+    long optimizer,
+    long runtime,
     long driverHost) {
 
-  /** Memory that stays for the whole step: weights, adapters and gradients. */
+  /** Memory that stays for the whole step: weights, adapters, gradients, optimizer, runtime. */
   public long persistent() {
-    return weights + adapters + gradients;
+    return weights + adapters + gradients + optimizer + runtime;
   }
 
   /**
@@ -47,6 +53,8 @@ public record MemoryEstimate(
     m.put("weights", weights);
     m.put("adapters", adapters);
     m.put("gradients", gradients);
+    m.put("optimizer", optimizer);
+    m.put("runtime", runtime);
     m.put("activations", activations);
     m.put("logits", logits);
     m.put("loss_backward", lossBackward);

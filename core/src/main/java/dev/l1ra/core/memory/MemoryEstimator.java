@@ -34,6 +34,11 @@ public final class MemoryEstimator {
    * @param repeatKv grouped-query k/v repeated to all heads before attention (plain ops always; the
    *     fused kernel on CPU)
    * @param dropout LoRA dropout probability (> 0 keeps a dropped copy of each adapter's input)
+   * @param optimizerOnDevice the worker keeps AdamW's moments (and a rank controller's per-element
+   *     state) on its device, as a local or rounds-mode worker does; the synchronous Spark mode
+   *     keeps them on the driver
+   * @param gpu the worker is a GPU: add {@link #GPU_RUNTIME} for what the CUDA runtime and the
+   *     caching allocator hold beyond the tensors
    */
   public record Setup(
       ModelConfig model,
@@ -45,7 +50,36 @@ public final class MemoryEstimator {
       boolean recompute,
       boolean fused,
       boolean repeatKv,
-      double dropout) {
+      double dropout,
+      boolean optimizerOnDevice,
+      boolean gpu) {
+    /** A worker without device-side optimizer state, on the CPU. */
+    public Setup(
+        ModelConfig model,
+        int computeBytes,
+        AdapterLayout layout,
+        boolean gated,
+        int microBatch,
+        int seqLen,
+        boolean recompute,
+        boolean fused,
+        boolean repeatKv,
+        double dropout) {
+      this(
+          model,
+          computeBytes,
+          layout,
+          gated,
+          microBatch,
+          seqLen,
+          recompute,
+          fused,
+          repeatKv,
+          dropout,
+          false,
+          false);
+    }
+
     public Setup {
       if (computeBytes != 2 && computeBytes != 4) {
         throw new IllegalArgumentException("computeBytes must be 2 (fp16) or 4 (fp32)");
@@ -58,17 +92,67 @@ public final class MemoryEstimator {
 
     public Setup withMicroBatch(int b) {
       return new Setup(
-          model, computeBytes, layout, gated, b, seqLen, recompute, fused, repeatKv, dropout);
+          model,
+          computeBytes,
+          layout,
+          gated,
+          b,
+          seqLen,
+          recompute,
+          fused,
+          repeatKv,
+          dropout,
+          optimizerOnDevice,
+          gpu);
     }
 
     public Setup withRecompute(boolean r) {
       return new Setup(
-          model, computeBytes, layout, gated, microBatch, seqLen, r, fused, repeatKv, dropout);
+          model,
+          computeBytes,
+          layout,
+          gated,
+          microBatch,
+          seqLen,
+          r,
+          fused,
+          repeatKv,
+          dropout,
+          optimizerOnDevice,
+          gpu);
     }
 
     public Setup withLayout(AdapterLayout l) {
       return new Setup(
-          model, computeBytes, l, gated, microBatch, seqLen, recompute, fused, repeatKv, dropout);
+          model,
+          computeBytes,
+          l,
+          gated,
+          microBatch,
+          seqLen,
+          recompute,
+          fused,
+          repeatKv,
+          dropout,
+          optimizerOnDevice,
+          gpu);
+    }
+
+    /** The same worker with AdamW state on its device (or not) and on a GPU (or not). */
+    public Setup on(boolean optimizerOnDevice, boolean gpu) {
+      return new Setup(
+          model,
+          computeBytes,
+          layout,
+          gated,
+          microBatch,
+          seqLen,
+          recompute,
+          fused,
+          repeatKv,
+          dropout,
+          optimizerOnDevice,
+          gpu);
     }
 
     long tokens() {
@@ -80,6 +164,14 @@ public final class MemoryEstimator {
       return layout.parameters() + (gated ? layout.totalRank() : 0);
     }
   }
+
+  /**
+   * What a GPU worker holds beyond its tensors: the CUDA context, cuBLAS/cuDNN workspaces and
+   * kernel images, and the caching allocator's rounding and cached blocks. Calibrated on an H100
+   * and an H200 (PyTorch 2.11, CUDA 13) against nvidia-smi's peak for Llama-3.2-1B and 3.1-8B
+   * shapes, micro-batches 1 to 8, with and without recomputation (README, "Memory estimate").
+   */
+  public static final long GPU_RUNTIME = (long) (1.3 * (1L << 30));
 
   /** The estimate for {@code s}. */
   public static MemoryEstimate estimate(Setup s) {
@@ -100,7 +192,15 @@ public final class MemoryEstimator {
         logitsSaved(s),
         logitsBackward(s),
         layerPhase,
-        12 * n); // driver: AdamW m and v, master weights (fp32)
+        s.optimizerOnDevice() ? optimizerState(s) : 0,
+        s.gpu() ? GPU_RUNTIME : 0,
+        s.optimizerOnDevice() ? 0 : 12 * n); // driver: AdamW m and v, master weights (fp32)
+  }
+
+  /** AdamW's two fp32 moments per trainable value and its per-rank step counts (3 shapes). */
+  private static long optimizerState(Setup s) {
+    long n = s.adapterParameters();
+    return 8 * n + 4L * s.layout().totalRank() * 3;
   }
 
   /**

@@ -61,6 +61,24 @@ class MemoryEstimatorTest {
     assertEquals(8 * 320 * 10, m.lossBackward()); // + the fp16 gradient of the logits
   }
 
+  /**
+   * A worker that runs AdamW itself (local, rounds) holds its moments and step counts on the
+   * device, and a GPU adds its runtime; the synchronous mode's driver holds them on the host.
+   */
+  @Test
+  void deviceOptimizerAndGpuRuntimeAreTermsOfTheirOwn() {
+    MemoryEstimate cpu = MemoryEstimator.estimate(plain(1, 8));
+    MemoryEstimate gpu = MemoryEstimator.estimate(plain(1, 8).on(true, true));
+    long n = 256; // r·(in + out) of the one adapter
+    assertEquals(0, cpu.optimizer());
+    assertEquals(0, cpu.runtime());
+    assertEquals(12 * n, cpu.driverHost());
+    assertEquals(8 * n + 4 * 2 * 3, gpu.optimizer()); // m, v and three shapes of r step counts
+    assertEquals(MemoryEstimator.GPU_RUNTIME, gpu.runtime());
+    assertEquals(0, gpu.driverHost());
+    assertEquals(cpu.peak() + gpu.optimizer() + gpu.runtime(), gpu.peak());
+  }
+
   @Test
   void gatesAddOneValuePerRankAndOneActivation() {
     MemoryEstimator.Setup s =
@@ -145,9 +163,10 @@ class MemoryEstimatorTest {
   }
 
   @Test
-  void budgetsHoldBackTheRuntimeAndAFractionAndRejectNonsense() {
-    Budget b = Budget.ofGib(80);
-    assertEquals((long) (80.0 * (1L << 30) * 0.95) - (512L << 20), b.usable());
+  void budgetsHoldBackAFractionAndRejectNonsense() {
+    Budget b = Budget.ofGib(80); // the GPU runtime is a term of the estimate, not of the budget
+    assertEquals((long) (80.0 * (1L << 30) * 0.95), b.usable());
+    assertEquals((long) (80.0 * (1L << 30) * 0.9) - 7, new Budget(80L << 30, 7, 0.1).usable());
     assertThrows(IllegalArgumentException.class, () -> new Budget(0, 0, 0));
     assertThrows(IllegalArgumentException.class, () -> new Budget(1, 0, 1.0));
     assertThrows(IllegalArgumentException.class, () -> plain(0, 8));
