@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -168,7 +170,7 @@ public final class PrepJob {
     JavaPairRDD<Integer, Tokenized> keyed =
         rows.mapToPair(t -> new Tuple2<>(Math.floorMod(Hashes.fnv64(t.id()), k), t));
     return keyed
-        .partitionBy(new org.apache.spark.HashPartitioner(k))
+        .partitionBy(new HashPartitioner(k))
         .mapPartitions(
             it -> {
               List<Tokenized> all = new ArrayList<>();
@@ -189,7 +191,7 @@ public final class PrepJob {
       String kept = output.abandon();
       throw new IllegalStateException(
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               "%d of %d rows (%.1f%%) were rejected, more than prep.max_rejected = %.1f%%; by reason: %s. The rejected rows are in %s; %s is unchanged. Fix the input or raise max_rejected.",
               rejected,
               read,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
 import dev.l1ra.core.config.PrepSection;
 import dev.l1ra.core.config.RunConfigs;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class PrepMain {
     try {
       System.out.println(run(argv));
       System.exit(0);
-    } catch (IllegalArgumentException | IllegalStateException | java.io.UncheckedIOException e) {
+    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
       System.err.println("error: " + e.getMessage());
       System.exit(2);
     }

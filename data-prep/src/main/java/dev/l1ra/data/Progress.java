@@ -1,5 +1,6 @@
 package dev.l1ra.data;
 
+import java.util.Locale;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,7 @@ final class Progress implements AutoCloseable {
           if (n > 0) {
             LOG.info(
                 String.format(
-                    java.util.Locale.ROOT,
+                    Locale.ROOT,
                     "prep: %,d rows, %,d tokens tokenized (%.0f rows/s, %.0f tokens/s)",
                     n,
                     k,

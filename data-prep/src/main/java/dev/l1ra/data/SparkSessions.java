@@ -1,5 +1,6 @@
 package dev.l1ra.data;
 
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -11,8 +12,7 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkSessions {
   private SparkSessions() {}
 
-  public static SparkSession create(
-      String app, String configuredMaster, java.util.Map<String, String> conf) {
+  public static SparkSession create(String app, String configuredMaster, Map<String, String> conf) {
     SparkConf base = new SparkConf();
     SparkSession.Builder b = SparkSession.builder().appName(app);
     if (!base.contains("spark.master")) {

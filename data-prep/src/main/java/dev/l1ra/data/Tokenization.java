@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Renders rows with the chat template and tokenizes them with the model's {@code tokenizer.json}
@@ -64,8 +65,7 @@ public final class Tokenization implements AutoCloseable {
   public record Outcome(Tokenized row, String reason, RawRow source) {}
 
   /** Tokenizes rows in batches. */
-  public List<Outcome> tokenize(
-      List<RawRow> rows, java.util.function.Function<String, String> splitOf) {
+  public List<Outcome> tokenize(List<RawRow> rows, Function<String, String> splitOf) {
     List<Outcome> out = new ArrayList<>(rows.size());
     for (int i = 0; i < rows.size(); i += BATCH) {
       List<RawRow> chunk = rows.subList(i, Math.min(rows.size(), i + BATCH));

@@ -15,8 +15,11 @@ import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.memory.MemoryCheck;
 import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.memory.MemoryEstimator;
+import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.job.report.RunReport;
@@ -30,7 +33,6 @@ import dev.l1ra.model.llama.AttentionKernel;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.RandomModels;
 import dev.l1ra.model.train.AdaLoraController;
-import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.GradientStep;
 import dev.l1ra.model.train.HostBatch;
 import dev.l1ra.model.train.L1raController;
@@ -110,7 +112,7 @@ final class BenchCommand {
       Phases ph = new Phases(steps);
       long peak = 0;
       boolean multiTensor;
-      try (TrainOptimizer opt = new TrainOptimizer(AdamW.Settings.defaults(), m)) {
+      try (TrainOptimizer opt = new TrainOptimizer(AdamSettings.defaults(), m)) {
         multiTensor = opt.multiTensor();
         for (int s = -2; s < steps; s++) { // two warm-up steps
           double[] t = step(model, adapters, controller, opt, micro, p, method, s, recompute);
@@ -125,7 +127,7 @@ final class BenchCommand {
       }
       MemoryEstimate estimate =
           MemoryEstimator.estimate(
-              MemoryCommand.setup(
+              MemoryCheck.setup(
                       c,
                       p,
                       layout,
@@ -175,8 +177,7 @@ final class BenchCommand {
       Map<String, NDArray> grads =
           controller.readsGradients() ? TrainOptimizer.accumulated(adapters) : null;
       controller.beforeUpdate(adapters, grads, scale);
-      TrainOptimizer.GateRule gates =
-          method.equals("l1ra") ? new TrainOptimizer.GateRule(1e-2, 1e-3, false) : null;
+      GateRule gates = method.equals("l1ra") ? new GateRule(1e-2, 1e-3, false) : null;
       TrainOptimizer.Outcome out =
           opt.step(adapters, grads, scale, new TrainOptimizer.Hyper(1e-4, 0, 1.0, gates));
       controller.observe(adapters, grads, out.gradCoef());

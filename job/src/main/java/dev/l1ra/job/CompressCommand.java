@@ -13,7 +13,6 @@ import dev.l1ra.model.adapter.ParaCompression;
 import dev.l1ra.model.adapter.PeftAdapters;
 import dev.l1ra.model.train.Evaluator;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +35,7 @@ final class CompressCommand {
   static final Set<String> FLAGS;
 
   static {
-    Set<String> f = new HashSet<>(EvalCommand.FLAGS);
+    Set<String> f = new HashSet<>(Scoring.FLAGS);
     f.addAll(List.of("out", "energy", "total-rank"));
     FLAGS = Set.copyOf(f);
   }
@@ -120,22 +119,10 @@ final class CompressCommand {
   static void scoreBoth(SparkSession spark, Args a, ObjectNode n) {
     for (String which : List.of("before", "after")) {
       String adapter = a.get(which.equals("before") ? "adapter" : "out", null);
-      Evaluator.Result e = EvalCommand.evaluate(spark, evalArgs(a, Path.of(adapter)));
+      Evaluator.Result e = Scoring.of("compress", a).withAdapter(Path.of(adapter)).run(spark);
       n.put("eval_loss_" + which, e.loss());
       n.put("perplexity_" + which, e.perplexity());
       n.put("tokens", e.tokens());
     }
-  }
-
-  /** The eval flags of this command, with --adapter replaced. */
-  private static Args evalArgs(Args a, Path adapter) {
-    List<String> argv = new ArrayList<>();
-    for (String f : EvalCommand.FLAGS) {
-      if (a.has(f) && !f.equals("adapter")) {
-        argv.addAll(List.of("--" + f, a.get(f, null)));
-      }
-    }
-    argv.addAll(List.of("--adapter", adapter.toString()));
-    return Args.parse("eval", argv.toArray(String[]::new), EvalCommand.FLAGS, Set.of());
   }
 }

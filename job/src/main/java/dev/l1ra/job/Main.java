@@ -1,7 +1,6 @@
 package dev.l1ra.job;
 
 import dev.l1ra.core.config.Args;
-import dev.l1ra.core.config.Method;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.safetensors.SafetensorsException;
@@ -121,9 +120,7 @@ public final class Main {
     } else {
       Quickstart.requireGenerated(cfg, a.configFile(cmd, "conf/quickstart.yaml"));
     }
-    TrainJob.Result r = TrainJob.run(spark, cfg, a.has("fresh"));
-    TrainJob.Result base =
-        cfg.run().baseline() && cfg.method() != Method.LORA ? Baseline.run(spark, cfg, r) : null;
-    return Summaries.json(r, base);
+    TrainJob.Outcome o = TrainJob.runWithBaseline(spark, cfg, a.has("fresh"));
+    return Summaries.json(o.run(), o.baseline());
   }
 }

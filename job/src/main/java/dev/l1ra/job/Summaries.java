@@ -2,6 +2,7 @@ package dev.l1ra.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.job.report.RunResult;
 import dev.l1ra.model.train.Evaluator;
 
 /** The one-line JSON results the CLI prints last, for scripts and CI. */
@@ -26,7 +27,7 @@ final class Summaries {
   /**
    * @param baseline the same-budget LoRA run, or null when there was none
    */
-  static String json(TrainJob.Result r, TrainJob.Result baseline) {
+  static String json(RunResult r, RunResult baseline) {
     ObjectNode n = JSON.createObjectNode();
     n.put("run", r.paths().dir().toString());
     n.put("steps", r.summary().steps());

@@ -99,8 +99,8 @@ class EvalCommandTest {
       expected = Fixtures.model(model).resolve(adapter).resolve("expected.safetensors");
     }
     Evaluator.Result r =
-        EvalCommand.evaluate(
-            spark, Args.parse("eval", argv.toArray(String[]::new), EvalCommand.FLAGS, Set.of()));
+        Scoring.of("eval", Args.parse("eval", argv.toArray(String[]::new), Scoring.FLAGS, Set.of()))
+            .run(spark);
     float want;
     try (SafetensorsFile f = SafetensorsFile.open(expected)) {
       want = f.floats("loss")[0];
@@ -130,8 +130,7 @@ class EvalCommandTest {
     String[] argv = {"--model", Fixtures.model(model).toString(), "--data", data};
     return assertThrows(
             IllegalArgumentException.class,
-            () ->
-                EvalCommand.evaluate(spark, Args.parse("eval", argv, EvalCommand.FLAGS, Set.of())))
+            () -> Scoring.of("eval", Args.parse("eval", argv, Scoring.FLAGS, Set.of())).run(spark))
         .getMessage();
   }
 

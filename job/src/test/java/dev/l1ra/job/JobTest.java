@@ -8,14 +8,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.hf.ModelConfigs;
+import dev.l1ra.core.memory.Budget;
+import dev.l1ra.core.memory.MemoryCheck;
+import dev.l1ra.core.safetensors.SafetensorsFile;
+import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.data.SparkSessions;
+import dev.l1ra.job.report.RunResult;
 import dev.l1ra.job.spark.TaskFaults;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import org.apache.commons.io.FileUtils;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,13 +96,11 @@ class JobTest {
         Files.readAllLines(want.resolve("ranks.csv")),
         Files.readAllLines(got.resolve("ranks.csv")),
         what + ": rank history");
-    try (dev.l1ra.core.safetensors.SafetensorsFile x =
-            dev.l1ra.core.safetensors.SafetensorsFile.open(
-                want.resolve("adapter/adapter_model.safetensors"));
-        dev.l1ra.core.safetensors.SafetensorsFile y =
-            dev.l1ra.core.safetensors.SafetensorsFile.open(
-                got.resolve("adapter/adapter_model.safetensors"))) {
-      assertEquals(new java.util.TreeSet<>(x.names()), new java.util.TreeSet<>(y.names()));
+    try (SafetensorsFile x =
+            SafetensorsFile.open(want.resolve("adapter/adapter_model.safetensors"));
+        SafetensorsFile y =
+            SafetensorsFile.open(got.resolve("adapter/adapter_model.safetensors"))) {
+      assertEquals(new TreeSet<>(x.names()), new TreeSet<>(y.names()));
       for (String n : x.names()) {
         assertArrayEquals(x.info(n).shape(), y.info(n).shape(), n);
         assertArrayEquals(x.floats(n), y.floats(n), what + ": adapter tensor " + n);
@@ -106,8 +117,7 @@ class JobTest {
   }
 
   /** Trains run {@code name}; with {@code failOnce} ≥ 0 one task attempt fails at that step. */
-  private static TrainJob.Result train(
-      String name, List<String> sets, boolean fresh, int failOnce) {
+  private static RunResult train(String name, List<String> sets, boolean fresh, int failOnce) {
     List<String> all = new ArrayList<>(sets);
     all.add("run.name=" + name);
     TaskFaults.failFirstAttemptAt(failOnce);
@@ -130,7 +140,11 @@ class JobTest {
 
   @Test
   void aRunWritesEveryOutputAndLearns() throws IOException {
-    TrainJob.Result r = train("outputs", List.of(), true, -1);
+    TrainJob.Outcome o =
+        TrainJob.runWithBaseline(
+            spark, RunConfigs.load(base, List.of("run.name=outputs", "run.baseline=true")), true);
+    RunResult r = o.run();
+    RunResult b = o.baseline();
     Path d = r.paths().dir();
     for (String f :
         List.of(
@@ -163,23 +177,25 @@ class JobTest {
     assertTrue(split.get("task_compute").asDouble() > 0, "per-step split: " + split);
     assertTrue(split.get("spark_overhead").asDouble() > 0, "per-step split: " + split);
 
-    TrainJob.Result b =
-        Baseline.run(spark, RunConfigs.load(d.resolve("config.yaml"), List.of()), r);
-    JsonNode withBase = new ObjectMapper().readTree(d.resolve("report.json").toFile());
-    JsonNode base = withBase.get("baseline");
+    JsonNode base = rep.get("baseline");
     assertEquals("lora", base.get("method").asText());
     assertEquals(r.finalLayout().totalRank(), base.get("total_rank").asInt(), "same Σr");
     assertEquals(0, b.allocationEvents(), "the baseline's ranks stay fixed");
     assertEquals(
         b.summary().finalEval().perplexity(), base.get("perplexity").asDouble(), 0.0, "reported");
-    assertEquals(rep.get("final_eval"), withBase.get("final_eval"), "the main results unchanged");
+    assertEquals(
+        r.summary().finalEval().perplexity(),
+        rep.get("final_eval").get("perplexity").asDouble(),
+        0.0,
+        "the main results");
+    assertTrue(Files.isRegularFile(b.paths().report()), "the baseline has its own report.json too");
     JsonNode line = new ObjectMapper().readTree(Summaries.json(r, b));
     assertEquals(base.get("perplexity").asDouble(), line.get("baseline_perplexity").asDouble());
   }
 
   @Test
   void adaloraRunsOnSparkMasksToTheTargetAndExportsPlainLora() throws IOException {
-    TrainJob.Result r =
+    RunResult r =
         train(
             "adalora",
             List.of(
@@ -211,24 +227,20 @@ class JobTest {
       throws IOException {
     // a device on which micro-batch 1 at the full prep length (160) just fits, micro-batch 4 not
     RunConfig cfg = RunConfigs.load(base, List.of("train.micro_batch=1"));
-    dev.l1ra.core.hf.ModelConfig model =
-        dev.l1ra.core.hf.ModelConfigs.load(Path.of(cfg.model().path()));
-    long one =
-        MemoryCommand.check(cfg, model, InitialLayout.of(cfg, model), 160, 0).estimate().peak();
-    double gib = (one + dev.l1ra.core.memory.Budget.DEFAULT_RESERVE) / 0.95 / (1L << 30) + 1e-6;
+    ModelConfig model = ModelConfigs.load(Path.of(cfg.model().path()));
+    long one = MemoryCheck.of(cfg, model, cfg.initialLayout(model), 160, 0).estimate().peak();
+    double gib = (one + Budget.DEFAULT_RESERVE) / 0.95 / (1L << 30) + 1e-6;
     IllegalStateException e =
         org.junit.jupiter.api.Assertions.assertThrows(
             IllegalStateException.class,
             () -> train("too-big", List.of("train.memory_gib=" + gib), true, -1));
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("set train.micro_batch to at most (\\d+)")
-            .matcher(e.getMessage());
+    Matcher m = Pattern.compile("set train.micro_batch to at most (\\d+)").matcher(e.getMessage());
     assertTrue(m.find(), e.getMessage());
     int best = Integer.parseInt(m.group(1));
     assertTrue(best >= 1 && best < 4, e.getMessage());
     assertTrue(e.getMessage().contains("train.memory_gib=" + gib), e.getMessage());
     assertTrue(!Files.exists(dir.resolve("runs/too-big/metrics.csv")), "stopped before training");
-    TrainJob.Result fits =
+    RunResult fits =
         train(
             "fits",
             List.of("train.memory_gib=" + gib, "train.micro_batch=0", "train.steps=2"),
@@ -237,16 +249,14 @@ class JobTest {
     JsonNode report = new ObjectMapper().readTree(fits.paths().report().toFile());
     assertEquals(best, report.get("micro_batch").asInt(), "micro_batch 0: the largest that fits");
     assertTrue(
-        report.get("memory_estimate_bytes").get("peak").asLong()
-            <= dev.l1ra.core.memory.Budget.ofGib(gib).usable(),
+        report.get("memory_estimate_bytes").get("peak").asLong() <= Budget.ofGib(gib).usable(),
         "the estimate it passed");
   }
 
   @Test
   void onePartitionAndFourGiveTheSameLossCurveAndRankPlans() throws IOException {
-    TrainJob.Result one = train("p1", List.of("spark.partitions=1"), true, -1);
-    TrainJob.Result four =
-        train("p4", List.of("spark.partitions=4", "train.micro_batch=2"), true, -1);
+    RunResult one = train("p1", List.of("spark.partitions=1"), true, -1);
+    RunResult four = train("p4", List.of("spark.partitions=4", "train.micro_batch=2"), true, -1);
     assertNoSkippedStep(one.paths().metrics(), four.paths().metrics());
     List<String> a = column(one.paths().metrics(), 1);
     List<String> b = column(four.paths().metrics(), 1);
@@ -261,22 +271,22 @@ class JobTest {
 
   @Test
   void aTaskThatFailsOnceIsRetriedWithIdenticalResults() throws IOException {
-    TrainJob.Result clean = train("clean", TWO_TASKS, true, -1);
-    TrainJob.Result retried = train("retried", TWO_TASKS, true, 5);
+    RunResult clean = train("clean", TWO_TASKS, true, -1);
+    RunResult retried = train("retried", TWO_TASKS, true, 5);
     assertSameRun(clean.paths().dir(), retried.paths().dir(), "task retried at step 5");
   }
 
   @Test
   void aRestartedDriverResumesFromTheLastCheckpointToTheSameAdapter() throws IOException {
-    TrainJob.Result full = train("resume", TWO_TASKS, true, -1);
+    RunResult full = train("resume", TWO_TASKS, true, -1);
     Path reference = dir.resolve("resume-uninterrupted");
-    org.apache.commons.io.FileUtils.copyDirectory(full.paths().dir().toFile(), reference.toFile());
+    FileUtils.copyDirectory(full.paths().dir().toFile(), reference.toFile());
     // as if the driver died after the checkpoint at step 4: later checkpoints and outputs are gone
     for (String step : List.of("step-000008", "step-000012")) {
-      dev.l1ra.core.util.AtomicFiles.deleteTree(full.paths().checkpoints().resolve(step));
+      AtomicFiles.deleteTree(full.paths().checkpoints().resolve(step));
     }
-    dev.l1ra.core.util.AtomicFiles.deleteTree(full.paths().adapter());
-    TrainJob.Result resumed = train("resume", TWO_TASKS, false, -1);
+    AtomicFiles.deleteTree(full.paths().adapter());
+    RunResult resumed = train("resume", TWO_TASKS, false, -1);
     assertSameRun(reference, resumed.paths().dir(), "driver restarted at step 4");
     assertEquals(
         12,
@@ -312,15 +322,14 @@ class JobTest {
 
     Process restarted = driver("killed", longer, false);
     assertEquals(0, restarted.waitFor(), "restarted run: " + log("killed"));
-    java.util.regex.Matcher resumed =
-        java.util.regex.Pattern.compile("resuming from step (\\d+)").matcher(log("killed"));
+    Matcher resumed = Pattern.compile("resuming from step (\\d+)").matcher(log("killed"));
     assertTrue(resumed.find(), "it resumed from a checkpoint: " + log("killed"));
     assertTrue(Integer.parseInt(resumed.group(1)) >= 4, "from the newest complete checkpoint");
     Path done = runs.resolve("killed");
     assertTrue(Files.isRegularFile(done.resolve("adapter/adapter_model.safetensors")));
     List<String> steps = column(done.resolve("metrics.csv"), 0);
     assertEquals(
-        java.util.stream.IntStream.rangeClosed(1, 48).mapToObj(String::valueOf).toList(),
+        IntStream.rangeClosed(1, 48).mapToObj(String::valueOf).toList(),
         steps,
         "one metrics row per step: none lost to the kill, none written twice");
     assertSameRun(runs.resolve("uninterrupted"), done, "driver JVM killed after step 4");
@@ -330,7 +339,7 @@ class JobTest {
   private static Process driver(String name, List<String> sets, boolean fresh) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(List.of("train", base.toString(), "--set", "run.name=" + name));
     if (fresh) {

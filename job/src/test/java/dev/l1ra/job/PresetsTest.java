@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.memory.MemoryCheck;
 import dev.l1ra.model.llama.RandomModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,10 +98,10 @@ class PresetsTest {
     return RandomModels.shape(shape, 32000);
   }
 
-  private static MemoryCommand.Check estimate(RunConfig c) {
+  private static MemoryCheck estimate(RunConfig c) {
     ModelConfig model = shapeOf(c);
     int seq = c.data().prep().seqLen();
-    return MemoryCommand.check(c, model, InitialLayout.of(c, model), seq, c.train().memoryGib());
+    return MemoryCheck.of(c, model, c.initialLayout(model), seq, c.train().memoryGib());
   }
 
   /** Every preset that states its GPU memory fits it by the memory estimate. */
@@ -110,7 +111,7 @@ class PresetsTest {
     for (Path p : presets()) {
       RunConfig c = RunConfigs.load(p, List.of());
       if (c.train().memoryGib() > 0) {
-        MemoryCommand.Check check = estimate(c);
+        MemoryCheck check = estimate(c);
         assertTrue(check.fits(), p + ": " + check.describe());
         assertTrue(check.setup().microBatch() >= 1, p.toString());
         checked++;
@@ -140,8 +141,8 @@ class PresetsTest {
       assertTrue(header.contains(e.getValue() + " GB"), p + " names its card: " + header);
       assertTrue(c.train().memoryGib() < e.getValue(), p + ": headroom below the card");
       assertEquals(0, c.train().microBatch(), p + ": micro_batch 0, the estimate picks");
-      MemoryCommand.Check with = estimate(RunConfigs.load(p, List.of("train.recompute=true")));
-      MemoryCommand.Check without = estimate(RunConfigs.load(p, List.of("train.recompute=false")));
+      MemoryCheck with = estimate(RunConfigs.load(p, List.of("train.recompute=true")));
+      MemoryCheck without = estimate(RunConfigs.load(p, List.of("train.recompute=false")));
       boolean needed =
           without.maxMicroBatch() == 0 || with.maxMicroBatch() >= 2 * without.maxMicroBatch();
       assertEquals(needed, c.train().recompute(), p + ": recompute by the estimate");

@@ -3,6 +3,8 @@ package dev.l1ra.core.config;
 import static java.util.Objects.requireNonNullElse;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.plan.AdaLoraBudget;
 
 /**
  * AdaLoRA baseline with PEFT's semantics (shared/notes §1.2).
@@ -54,5 +56,14 @@ public record AdaLoraSection(
         requireNonNullElse(k.beta1(), 0.85),
         requireNonNullElse(k.beta2(), 0.85),
         requireNonNullElse(k.orthRegWeight(), 0.5));
+  }
+
+  /**
+   * PEFT's budget schedule for adapters laid out as {@code initial} (init_r each) over a run of
+   * {@code total} steps: from Σ init_r down to target_r per adapter.
+   */
+  public AdaLoraBudget budget(AdapterLayout initial, int total) {
+    return new AdaLoraBudget(
+        initial.totalRank(), targetR * initial.size(), tinit, tfinal, deltaT, total);
   }
 }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNullElse;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.core.plan.L1raPlanner;
 
 /**
@@ -83,5 +84,18 @@ public record L1raSection(
         requireNonNullElse(k.excludePruned(), true),
         requireNonNullElse(k.budget(), L1raPlanner.Budget.RANK),
         requireNonNullElse(k.rescaleAlpha(), false));
+  }
+
+  /**
+   * The planner's settings for a run whose A/B learning rate is {@code lrAb} (the prune threshold
+   * is lr_AB·λ + prune_threshold).
+   */
+  public L1raPlanner.Settings plannerSettings(double lrAb) {
+    return new L1raPlanner.Settings(lrAb, lambda, pruneThreshold, reassign, excludePruned, budget);
+  }
+
+  /** The decoupled L1 step on the gates. */
+  public GateRule gateRule() {
+    return new GateRule(etaC, lambda, softThreshold);
   }
 }

@@ -4,6 +4,9 @@ import static java.util.Objects.requireNonNullElse;
 import static java.util.Objects.requireNonNullElseGet;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
+import dev.l1ra.core.hf.ModelConfig;
+import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.plan.InitialLayout;
 
 /**
  * A whole run, as read from one YAML file ({@link RunConfigs#load}). Every section validates its
@@ -44,6 +47,14 @@ public record RunConfig(
 
   public boolean usesAdaLora() {
     return method == Method.ADALORA;
+  }
+
+  /** The adapters this run starts with on {@code model} ({@link InitialLayout}). */
+  public AdapterLayout initialLayout(ModelConfig model) {
+    return usesAdaLora()
+        ? InitialLayout.adaLora(model, lora.settings(), adalora.initR())
+        : InitialLayout.of(
+            model, lora.settings(), lora.strategy(), lora.r(), lora.rMin(), lora.rMax());
   }
 
   /** The sections as written (absent: null); see {@link RunConfigs}. */

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNullElse;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.core.schedule.LearningRateSchedule;
 
 /**
@@ -147,5 +148,23 @@ public record TrainSection(
         requireNonNullElse(k.threads(), 0),
         requireNonNullElse(k.recompute(), false),
         ConfigException.zeroIfAbsent("train.memory_gib", k.memoryGib(), MEMORY_RULE));
+  }
+
+  /** Optimizer steps of a run over {@code samples} training samples (steps, or from epochs). */
+  public int totalSteps(int samples) {
+    if (steps > 0) {
+      return steps;
+    }
+    return (int) Math.max(1, Math.floor(epochs * (samples / globalBatch)));
+  }
+
+  /** The A/B learning rate over a run of {@code total} steps (warm-up and decay included). */
+  public LearningRateSchedule schedule(int total) {
+    return new LearningRateSchedule(schedule, lr, warmupSteps(total), total, minLrRatio);
+  }
+
+  /** AdamW's constants. */
+  public AdamSettings adam() {
+    return new AdamSettings(adamBeta1, adamBeta2, adamEps);
   }
 }

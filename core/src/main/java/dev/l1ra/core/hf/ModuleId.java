@@ -1,5 +1,7 @@
 package dev.l1ra.core.hf;
 
+import java.io.Serializable;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -7,8 +9,7 @@ import java.util.regex.Pattern;
  * One adaptable linear module: a layer index and a projection kind. Its Hugging Face name is {@code
  * model.layers.{layer}.{self_attn|mlp}.{kind}}.
  */
-public record ModuleId(int layer, LinearKind kind)
-    implements Comparable<ModuleId>, java.io.Serializable {
+public record ModuleId(int layer, LinearKind kind) implements Comparable<ModuleId>, Serializable {
   private static final long serialVersionUID = 1L;
 
   private static final Pattern HF =
@@ -26,10 +27,10 @@ public record ModuleId(int layer, LinearKind kind)
   }
 
   /** Parses a Hugging Face module name (any prefix before {@code layers.}); empty if not one. */
-  public static java.util.Optional<ModuleId> parse(String name) {
+  public static Optional<ModuleId> parse(String name) {
     Matcher m = HF.matcher(name);
     if (!m.matches()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     return LinearKind.byName(m.group(3))
         .filter(k -> k.parent().equals(m.group(2)))

@@ -1,5 +1,7 @@
 package dev.l1ra.core.hf;
 
+import java.util.List;
+
 /**
  * Rotary position embedding parameters, from either config layout (transformers 5 {@code
  * rope_parameters} or 4.x {@code rope_theta} + {@code rope_scaling}).
@@ -19,8 +21,7 @@ public record RopeScaling(
     double highFreqFactor,
     int originalMaxPositions) {
 
-  public static final java.util.List<String> SUPPORTED =
-      java.util.List.of("default", "linear", "llama3");
+  public static final List<String> SUPPORTED = List.of("default", "linear", "llama3");
 
   public RopeScaling {
     if (!(theta > 0)) {

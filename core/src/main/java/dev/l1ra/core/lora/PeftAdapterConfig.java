@@ -15,8 +15,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * PEFT's {@code adapter_config.json} for LoRA: reading it into {@link LoraSettings} and writing one
@@ -130,11 +134,8 @@ public final class PeftAdapterConfig {
     Map<String, Integer> ranks =
         patterns(layout, s -> (double) s.rank(), r).entrySet().stream()
             .collect(
-                java.util.stream.Collectors.toMap(
-                    Map.Entry::getKey,
-                    e -> e.getValue().intValue(),
-                    (a, b) -> a,
-                    java.util.TreeMap::new));
+                Collectors.toMap(
+                    Map.Entry::getKey, e -> e.getValue().intValue(), (a, b) -> a, TreeMap::new));
     Map<String, Double> alphas = patterns(layout, AdapterSpec::alpha, alpha);
     List<String> targets = layout.kinds().stream().map(LinearKind::hfName).toList();
     List<Integer> layers =
@@ -209,12 +210,11 @@ public final class PeftAdapterConfig {
    */
   private static Map<String, Double> patterns(
       AdapterLayout layout, Function<AdapterSpec, Double> value, double dflt) {
-    Map<String, Double> out = new java.util.TreeMap<>();
+    Map<String, Double> out = new TreeMap<>();
     for (LinearKind kind : layout.kinds()) {
       List<AdapterSpec> ofKind =
           layout.specs().stream().filter(s -> s.id().kind() == kind).toList();
-      java.util.Set<Double> values =
-          ofKind.stream().map(value).collect(java.util.stream.Collectors.toSet());
+      Set<Double> values = ofKind.stream().map(value).collect(Collectors.toSet());
       if (values.size() == 1 && !values.contains(dflt)) {
         out.put(kind.hfName(), values.iterator().next());
         continue;
@@ -233,7 +233,7 @@ public final class PeftAdapterConfig {
   }
 
   private static String modelPackage(String modelClass) {
-    return modelClass.replace("ForCausalLM", "").toLowerCase(java.util.Locale.ROOT);
+    return modelClass.replace("ForCausalLM", "").toLowerCase(Locale.ROOT);
   }
 
   /** Writes an integral alpha as an integer (PEFT writes {@code "lora_alpha": 8}). */

@@ -1,5 +1,7 @@
 package dev.l1ra.core.plan;
 
+import java.io.Serializable;
+
 /**
  * AdaLoRA's budget schedule and masking rule as pure functions (PEFT {@code RankAllocator}: {@code
  * budget_schedule}, {@code mask_to_budget}; shared/notes §1.2).
@@ -13,7 +15,7 @@ package dev.l1ra.core.plan;
  */
 public record AdaLoraBudget(
     int initBudget, int targetBudget, int tinit, int tfinal, int deltaT, int totalSteps)
-    implements java.io.Serializable {
+    implements Serializable {
   private static final long serialVersionUID = 1L;
 
   public AdaLoraBudget {

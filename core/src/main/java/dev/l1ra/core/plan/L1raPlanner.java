@@ -1,5 +1,6 @@
 package dev.l1ra.core.plan;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -50,7 +51,7 @@ public final class L1raPlanner {
       boolean reassign,
       boolean excludePruned,
       Budget budget)
-      implements java.io.Serializable {
+      implements Serializable {
     private static final long serialVersionUID = 1L;
 
     public double threshold() {

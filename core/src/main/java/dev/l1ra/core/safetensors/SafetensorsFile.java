@@ -12,6 +12,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -206,7 +207,7 @@ public final class SafetensorsFile implements TensorSource {
     return info;
   }
 
-  private static void checkOverlaps(Path path, java.util.Collection<TensorInfo> infos) {
+  private static void checkOverlaps(Path path, Collection<TensorInfo> infos) {
     List<TensorInfo> sorted = new ArrayList<>(infos);
     sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
     TensorInfo prev = null;

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class SafetensorsWriter {
       if (need != data.remaining()) {
         throw new IllegalArgumentException(
             "tensor of shape "
-                + java.util.Arrays.toString(shape)
+                + Arrays.toString(shape)
                 + " "
                 + dtype
                 + " needs "
@@ -135,7 +136,7 @@ public final class SafetensorsWriter {
     int padded = (raw.length + 7) / 8 * 8;
     byte[] out = new byte[padded];
     System.arraycopy(raw, 0, out, 0, raw.length);
-    java.util.Arrays.fill(out, raw.length, padded, (byte) ' ');
+    Arrays.fill(out, raw.length, padded, (byte) ' ');
     return out;
   }
 

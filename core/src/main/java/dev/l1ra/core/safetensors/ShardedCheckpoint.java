@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A checkpoint split over several safetensors files with a {@code model.safetensors.index.json}
@@ -72,7 +73,7 @@ public final class ShardedCheckpoint implements TensorSource {
     Map<String, String> weightMap = new LinkedHashMap<>();
     map.fields().forEachRemaining(e -> weightMap.put(e.getKey(), e.getValue().asText()));
     Path dir = indexFile.toAbsolutePath().getParent();
-    for (String shard : new java.util.TreeSet<>(weightMap.values())) {
+    for (String shard : new TreeSet<>(weightMap.values())) {
       if (!Files.isRegularFile(dir.resolve(shard))) {
         throw new SafetensorsException(
             "sharded checkpoint index "

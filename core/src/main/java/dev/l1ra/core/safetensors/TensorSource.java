@@ -3,6 +3,7 @@ package dev.l1ra.core.safetensors;
 import java.io.Closeable;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -71,7 +72,7 @@ public interface TensorSource extends Closeable {
   }
 
   /** Free-form {@code __metadata__} of the source (empty map when absent). */
-  java.util.Map<String, String> metadata();
+  Map<String, String> metadata();
 
   @Override
   void close();

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 
 /** Writes files so that readers see the old content or the new, never a half-written file. */
 public final class AtomicFiles {
@@ -70,7 +71,7 @@ public final class AtomicFiles {
       return;
     }
     try (var walk = Files.walk(p)) {
-      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
         Files.delete(q);
       }
     }

@@ -13,6 +13,7 @@ import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.LoraSettings;
 import dev.l1ra.core.testing.Fixtures;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /** tiny-llama3: h 64, f 160, 4 heads, 2 kv heads, head_dim 16, vocabulary 320, 2 layers. */
@@ -155,7 +156,7 @@ class MemoryEstimatorTest {
   @Test
   void theLargestRankFitsAndTheNextDoesNot() {
     MemoryEstimator.Setup s = plain(2, 64);
-    java.util.function.IntFunction<AdapterLayout> uniform =
+    IntFunction<AdapterLayout> uniform =
         r -> AdapterLayout.resolve(TINY, LoraSettings.uniform(r, r, List.of("all-linear")));
     long at8 = MemoryEstimator.estimate(s.withLayout(uniform.apply(8))).peak();
     Budget b = new Budget(at8, 0, 0);

@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -223,7 +224,7 @@ class L1raPlannerSpecTest {
     int freed = 0;
     for (GateSnapshot g : s) {
       double[] c = g.gates();
-      int[] keep = java.util.stream.IntStream.range(0, c.length).filter(j -> c[j] >= t).toArray();
+      int[] keep = IntStream.range(0, c.length).filter(j -> c[j] >= t).toArray();
       keeps.add(keep.length == 0 ? new int[] {c.length - 1} : keep);
       freed += c.length - keeps.get(keeps.size() - 1).length;
     }

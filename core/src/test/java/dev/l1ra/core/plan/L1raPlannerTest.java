@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModuleId;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -139,7 +140,7 @@ class L1raPlannerTest {
         .forEach(
             c ->
                 sb.append(c.id())
-                    .append(java.util.Arrays.toString(c.keep()))
+                    .append(Arrays.toString(c.keep()))
                     .append('+')
                     .append(c.added())
                     .append(';'));

@@ -2,16 +2,19 @@ package dev.l1ra.data.sample;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.config.Args;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
@@ -149,20 +152,14 @@ public final class SampleGenerator {
           w.newLine();
         }
       }
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write sample " + file + ": " + e, e);
     }
   }
 
   public static void main(String[] argv) {
-    dev.l1ra.core.config.Args a =
-        dev.l1ra.core.config.Args.parse(
-            "sample", argv, java.util.Set.of("rows", "seed", "out"), java.util.Set.of());
+    Args a = Args.parse("sample", argv, Set.of("rows", "seed", "out"), Set.of());
     Path out = Path.of(a.require("sample", "out"));
     writeJsonl(
         new SampleGenerator().generate(a.getPositive("rows", 4000), a.getInt("seed", 7)), out);

@@ -16,6 +16,8 @@ import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.EngineInfo;
@@ -28,7 +30,6 @@ import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.RandomModels;
 import dev.l1ra.model.loss.CausalLmLoss;
-import dev.l1ra.model.train.AdamW;
 import dev.l1ra.model.train.HostBatch;
 import dev.l1ra.model.train.TrainOptimizer;
 import java.util.ArrayList;
@@ -81,11 +82,11 @@ public final class EngineProfile {
         }
       }
       TrainOptimizer.Hyper hp =
-          new TrainOptimizer.Hyper(1e-4, 0, 1.0, new TrainOptimizer.GateRule(1e-2, 1e-3, false));
+          new TrainOptimizer.Hyper(1e-4, 0, 1.0, new GateRule(1e-2, 1e-3, false));
       print("optimizer tensors", adapters.trainable().size(), 0, "");
-      try (TrainOptimizer uniform = new TrainOptimizer(AdamW.Settings.defaults(), m);
+      try (TrainOptimizer uniform = new TrainOptimizer(AdamSettings.defaults(), m);
           TrainOptimizer exact =
-              new TrainOptimizer(AdamW.Settings.defaults(), m).uniformBiasCorrection(false)) {
+              new TrainOptimizer(AdamSettings.defaults(), m).uniformBiasCorrection(false)) {
         timed(m, "optimizer: step, uniform ages", () -> uniform.step(adapters, null, 1, hp));
         timed(m, "optimizer: step, per-rank ages", () -> exact.step(adapters, null, 1, hp));
       }

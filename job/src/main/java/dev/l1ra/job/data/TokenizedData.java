@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -60,8 +61,7 @@ public final class TokenizedData {
     if (cols.contains(POSITIONS) && cols.contains(SEGMENTS)) {
       keep.addAll(List.of(POSITIONS, SEGMENTS));
     }
-    return df.select(keep.stream().map(functions::col).toArray(org.apache.spark.sql.Column[]::new))
-        .orderBy(ID);
+    return df.select(keep.stream().map(functions::col).toArray(Column[]::new)).orderBy(ID);
   }
 
   /** One row to a sample; checks lengths. */

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /**
  * {@code metrics.csv}: one row per optimizer step (step, loss, eval_loss, perplexity, lr,
@@ -33,11 +34,9 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
   /**
    * @param extra names of the rank controller's per-step statistics (extra columns)
    */
-  public MetricsCsv(Path file, java.util.List<String> extra) {
+  public MetricsCsv(Path file, List<String> extra) {
     this.file = file;
-    this.header =
-        BASE_HEADER
-            + extra.stream().map(n -> "," + n).collect(java.util.stream.Collectors.joining());
+    this.header = BASE_HEADER + extra.stream().map(n -> "," + n).collect(Collectors.joining());
   }
 
   @Override

@@ -5,14 +5,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.RunConfig;
-import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
-import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.core.plan.RankTable;
 import dev.l1ra.core.util.AtomicFiles;
-import dev.l1ra.job.TrainJob;
-import dev.l1ra.job.spark.SparkGradients;
 import dev.l1ra.model.train.Evaluator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,37 +22,62 @@ import java.nio.file.Path;
 public final class RunReport {
   private RunReport() {}
 
-  public static void write(
-      Path file,
-      RunConfig cfg,
-      ModelConfig model,
-      AdapterLayout initial,
-      TrainJob.Result r,
-      double seconds,
-      SparkGradients grads,
-      MemoryEstimate memory,
-      int microBatch) {
+  /**
+   * Writes the run's report.json, once: with the same-budget baseline's results under {@code
+   * baseline} when there is one.
+   *
+   * @param baseline the baseline run, or null
+   */
+  public static void write(RunResult r, RunResult baseline) {
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     ObjectNode n = json.createObjectNode();
+    identity(n, r);
+    outcome(n, r);
+    ranks(n, r);
+    time(n, r);
+    n.put("peak_resident_bytes", peakResidentBytes());
+    ObjectNode estimate = n.putObject("memory_estimate_bytes"); // one worker's device, analytic
+    r.memory().terms().forEach(estimate::put);
+    n.put("spark_partitions", r.config().spark().partitions());
+    n.put("micro_batch", r.microBatch()); // as run (train.micro_batch 0 resolves to what fits)
+    if (baseline != null) {
+      baseline(n.putObject("baseline"), baseline);
+    }
+    try {
+      AtomicFiles.write(r.paths().report(), json.writeValueAsBytes(n));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot write " + r.paths().report() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void identity(ObjectNode n, RunResult r) {
+    RunConfig cfg = r.config();
     n.put("run", cfg.run().name());
     n.put("method", cfg.method().toString());
     n.put("strategy", cfg.lora().strategy().name());
     n.put("model", cfg.model().path());
-    n.put("model_type", model.modelType());
-    n.put("base_parameters", model.baseParameters());
+    n.put("model_type", r.model().modelType());
+    n.put("base_parameters", r.model().baseParameters());
     n.put("precision", cfg.model().precision().toString());
+  }
+
+  private static void outcome(ObjectNode n, RunResult r) {
     n.put("steps", r.summary().steps());
     n.put("skipped_steps", r.summary().skippedSteps());
-    n.put("final_train_loss", r.summary().finalLoss());
+    number(n, "final_train_loss", r.summary().finalLoss());
     eval(n, "base_eval", r.baseEval());
     eval(n, "final_eval", r.summary().finalEval());
+  }
+
+  private static void ranks(ObjectNode n, RunResult r) {
     AdapterLayout fin = r.finalLayout();
     n.put("allocation_events", r.allocationEvents());
     n.put("ranks_moved", r.ranksMoved());
     n.put("total_rank", fin.totalRank());
-    n.put("initial_total_rank", initial.totalRank());
+    n.put("initial_total_rank", r.initialLayout().totalRank());
     n.put("trainable_parameters", fin.parameters());
-    n.put("trainable_percent_of_base", 100.0 * fin.parameters() / model.baseParameters());
+    n.put("trainable_percent_of_base", 100.0 * fin.parameters() / r.model().baseParameters());
     ArrayNode types = n.putArray("rank_by_module_type");
     for (RankTable.Row row : RankTable.rows(fin)) {
       ObjectNode t = types.addObject();
@@ -70,28 +91,47 @@ public final class RunReport {
     for (AdapterSpec s : fin.specs()) {
       ranks.put(s.id().hfName(), s.rank());
     }
-    n.put("seconds", seconds);
+  }
+
+  /**
+   * Wall time and where a step's time went: the slowest task's forward/backward, Spark's
+   * scheduling, broadcast and aggregation around it, and the driver's optimizer, evals and
+   * checkpoints.
+   */
+  private static void time(ObjectNode n, RunResult r) {
+    RunResult.StepSplit s = r.split();
+    n.put("seconds", r.seconds());
     n.put("train_seconds", r.summary().seconds());
-    n.put("spark_gradient_seconds", grads.sparkSeconds());
-    n.put("task_compute_seconds", grads.computeSeconds());
-    if (grads.steps() > 0) {
-      // where a step's time goes: the slowest task's forward/backward, Spark's scheduling,
-      // broadcast and aggregation around it, and the driver's optimizer, evals and checkpoints
+    n.put("spark_gradient_seconds", s.sparkSeconds());
+    n.put("task_compute_seconds", s.computeSeconds());
+    if (s.steps() > 0) {
       ObjectNode split = n.putObject("per_step_ms");
-      double k = 1000.0 / grads.steps();
-      split.put("task_compute", grads.computeSeconds() * k);
-      split.put("spark_overhead", (grads.sparkSeconds() - grads.computeSeconds()) * k);
-      split.put("driver", (r.summary().seconds() - grads.sparkSeconds()) * k);
+      double k = 1000.0 / s.steps();
+      split.put("task_compute", s.computeSeconds() * k);
+      split.put("spark_overhead", (s.sparkSeconds() - s.computeSeconds()) * k);
+      split.put("driver", (r.summary().seconds() - s.sparkSeconds()) * k);
     }
-    n.put("peak_resident_bytes", peakResidentBytes());
-    ObjectNode estimate = n.putObject("memory_estimate_bytes"); // one worker's device, analytic
-    memory.terms().forEach(estimate::put);
-    n.put("spark_partitions", cfg.spark().partitions());
-    n.put("micro_batch", microBatch); // as run (train.micro_batch 0 resolves to what fits)
-    try {
-      AtomicFiles.write(file, json.writeValueAsBytes(n));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  }
+
+  /** The same-budget LoRA run beside this one. */
+  private static void baseline(ObjectNode b, RunResult base) {
+    b.put("method", "lora");
+    b.put("run", base.paths().dir().toString());
+    b.put("total_rank", base.finalLayout().totalRank());
+    b.put("trainable_parameters", base.finalLayout().parameters());
+    b.put("seconds", base.summary().seconds());
+    if (base.summary().finalEval() != null) {
+      number(b, "eval_loss", base.summary().finalEval().loss());
+      number(b, "perplexity", base.summary().finalEval().perplexity());
+    }
+  }
+
+  /** A number, or null when it is not finite (JSON has no NaN). */
+  private static void number(ObjectNode n, String key, double v) {
+    if (Double.isFinite(v)) {
+      n.put(key, v);
+    } else {
+      n.putNull(key);
     }
   }
 
@@ -101,8 +141,8 @@ public final class RunReport {
       return;
     }
     ObjectNode o = n.putObject(key);
-    o.put("loss", e.loss());
-    o.put("perplexity", e.perplexity());
+    number(o, "loss", e.loss());
+    number(o, "perplexity", e.perplexity());
     o.put("tokens", e.tokens());
   }
 

@@ -1,10 +1,13 @@
 package dev.l1ra.model.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Activation;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.function.Supplier;
 
 /**
  * Small tensor kernels and the few engine-specific calls, in one place. Every method returns a new
@@ -17,7 +20,7 @@ public final class Ops {
 
   /** SiLU: x·sigmoid(x). */
   public static NDArray silu(NDArray x) {
-    return x.mul(ai.djl.nn.Activation.sigmoid(x));
+    return x.mul(Activation.sigmoid(x));
   }
 
   /**
@@ -91,13 +94,13 @@ public final class Ops {
    * closing them as soon as a layer is done lets the engine free what autograd does not need (saved
    * tensors live on in the graph), so memory follows PyTorch's own lifetime rules.
    */
-  public static NDArray scoped(java.util.function.Supplier<NDArray> f) {
+  public static NDArray scoped(Supplier<NDArray> f) {
     NDArray out;
-    try (ai.djl.ndarray.NDScope s = new ai.djl.ndarray.NDScope()) {
+    try (NDScope s = new NDScope()) {
       out = f.get();
-      ai.djl.ndarray.NDScope.unregister(out);
+      NDScope.unregister(out);
     }
-    ai.djl.ndarray.NDScope.register(out);
+    NDScope.register(out);
     return out;
   }
 

@@ -306,7 +306,7 @@ public final class MultiTensorAdamW implements AutoCloseable {
 
   /**
    * L1RA's lasso step on the gates, then the clamp to [0, 1]: c ← c − τ·sgnτ(c), and with {@code
-   * soft} entries with |c| ≤ τ become 0 (see {@code TrainOptimizer.GateRule}).
+   * soft} entries with |c| ≤ τ become 0 (see {@code GateRule}).
    */
   public void gateRule(List<NDArray> gates, double tau, boolean soft) {
     if (gates.isEmpty()) {

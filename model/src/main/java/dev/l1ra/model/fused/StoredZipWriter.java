@@ -3,6 +3,7 @@ package dev.l1ra.model.fused;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32;
 
@@ -100,7 +101,7 @@ final class StoredZipWriter {
     extra[1] = 'B';
     extra[2] = (byte) pad;
     extra[3] = (byte) (pad >>> 8);
-    java.util.Arrays.fill(extra, 4, extra.length, (byte) 'Z');
+    Arrays.fill(extra, 4, extra.length, (byte) 'Z');
     return extra;
   }
 

@@ -22,7 +22,10 @@ import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.engine.Precisions;
 import dev.l1ra.model.engine.Seeds;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A Llama-family decoder (Llama 3.x, Mistral, Qwen2) on DJL NDArrays, computing what transformers
@@ -192,7 +195,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /** lm_head: hidden [..., H] → logits [..., V]. */
   public NDArray lmHead(NDArray hidden) {
-    return ai.djl.nn.core.Linear.linear(hidden, weights.lmHead()).singletonOrThrow();
+    return Linear.project(hidden, weights.lmHead());
   }
 
   /**
@@ -214,10 +217,10 @@ public final class LlamaModel implements AutoCloseable {
    */
   public LlamaModel withMergedAdapters(AdapterSet adapters) {
     NDManager m = NDManager.newBaseManager(device(), "PyTorch");
-    java.util.List<LayerWeights> layers = new java.util.ArrayList<>();
+    List<LayerWeights> layers = new ArrayList<>();
     for (int i = 0; i < config.numLayers(); i++) {
       LayerWeights w = weights.layers().get(i);
-      java.util.Map<LinearKind, Linear> proj = new java.util.EnumMap<>(LinearKind.class);
+      Map<LinearKind, Linear> proj = new EnumMap<>(LinearKind.class);
       for (LinearKind k : LinearKind.values()) {
         Linear l = w.projection(k);
         NDArray weight = l.weight().duplicate();

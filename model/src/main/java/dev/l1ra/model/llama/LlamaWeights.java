@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.l1ra.core.hf.LinearKind;
@@ -16,6 +17,7 @@ import dev.l1ra.core.safetensors.TensorInfo;
 import dev.l1ra.core.safetensors.TensorSource;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -117,9 +119,8 @@ public record LlamaWeights(
     for (LinearKind k : kinds) {
       Linear old = proj.get(k);
       long n = old.outFeatures();
-      NDArray wv = w.get(new ai.djl.ndarray.index.NDIndex(row + ":" + (row + n)));
-      NDArray bv =
-          b == null ? null : b.get(new ai.djl.ndarray.index.NDIndex(row + ":" + (row + n)));
+      NDArray wv = w.get(new NDIndex(row + ":" + (row + n)));
+      NDArray bv = b == null ? null : b.get(new NDIndex(row + ":" + (row + n)));
       old.weight().close();
       if (old.bias() != null) {
         old.bias().close();
@@ -155,14 +156,14 @@ public record LlamaWeights(
 
     NDArray read(String name, long... shape) {
       TensorInfo info = source.info(name);
-      if (!java.util.Arrays.equals(info.shape(), shape)) {
+      if (!Arrays.equals(info.shape(), shape)) {
         throw new SafetensorsException(
             "tensor \""
                 + name
                 + "\" has shape "
-                + java.util.Arrays.toString(info.shape())
+                + Arrays.toString(info.shape())
                 + " but the model config needs "
-                + java.util.Arrays.toString(shape)
+                + Arrays.toString(shape)
                 + "; does config.json belong to these weights?");
       }
       if (!info.dtype().isFloating()) {

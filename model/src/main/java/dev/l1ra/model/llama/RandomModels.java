@@ -1,5 +1,9 @@
 package dev.l1ra.model.llama;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,11 +14,16 @@ import dev.l1ra.core.hf.ModelFamily;
 import dev.l1ra.core.hf.RopeScaling;
 import dev.l1ra.core.safetensors.SafetensorsWriter;
 import dev.l1ra.core.util.AtomicFiles;
+import dev.l1ra.model.engine.EngineInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
@@ -89,36 +98,29 @@ public final class RandomModels {
    * read). N(0, 0.02) matrices, unit norms, from the engine generator seeded with {@code seed};
    * q|k|v and gate|up fused as a loaded model's are.
    */
-  public static LlamaWeights randomWeights(
-      ModelConfig c, ai.djl.ndarray.NDManager m, ai.djl.ndarray.types.DataType dtype, long seed) {
-    dev.l1ra.model.engine.EngineInfo.engine().setRandomSeed((int) seed);
-    java.util.List<LayerWeights> layers = new java.util.ArrayList<>();
+  public static LlamaWeights randomWeights(ModelConfig c, NDManager m, DataType dtype, long seed) {
+    EngineInfo.engine().setRandomSeed((int) seed);
+    List<LayerWeights> layers = new ArrayList<>();
     for (int i = 0; i < c.numLayers(); i++) {
-      java.util.Map<LinearKind, Linear> proj = new java.util.EnumMap<>(LinearKind.class);
+      Map<LinearKind, Linear> proj = new EnumMap<>(LinearKind.class);
       for (LinearKind k : LinearKind.values()) {
         proj.put(k, new Linear(normal(m, dtype, k.outFeatures(c), k.inFeatures(c)), null));
       }
       layers.add(
           LlamaWeights.fused(
               new LayerWeights(
-                  m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
-                  m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
+                  m.ones(new Shape(c.hiddenSize()), dtype),
+                  m.ones(new Shape(c.hiddenSize()), dtype),
                   proj)));
     }
-    ai.djl.ndarray.NDArray embed = normal(m, dtype, c.vocabSize(), c.hiddenSize());
-    ai.djl.ndarray.NDArray head =
-        c.tieWordEmbeddings() ? embed : normal(m, dtype, c.vocabSize(), c.hiddenSize());
+    NDArray embed = normal(m, dtype, c.vocabSize(), c.hiddenSize());
+    NDArray head = c.tieWordEmbeddings() ? embed : normal(m, dtype, c.vocabSize(), c.hiddenSize());
     return new LlamaWeights(
-        c,
-        embed,
-        java.util.List.copyOf(layers),
-        m.ones(new ai.djl.ndarray.types.Shape(c.hiddenSize()), dtype),
-        head);
+        c, embed, List.copyOf(layers), m.ones(new Shape(c.hiddenSize()), dtype), head);
   }
 
-  private static ai.djl.ndarray.NDArray normal(
-      ai.djl.ndarray.NDManager m, ai.djl.ndarray.types.DataType dtype, int rows, int cols) {
-    return m.randomNormal(0f, 0.02f, new ai.djl.ndarray.types.Shape(rows, cols), dtype);
+  private static NDArray normal(NDManager m, DataType dtype, int rows, int cols) {
+    return m.randomNormal(0f, 0.02f, new Shape(rows, cols), dtype);
   }
 
   /**
@@ -169,7 +171,7 @@ public final class RandomModels {
 
   private static SafetensorsWriter.Tensor ones(int n) {
     float[] v = new float[n];
-    java.util.Arrays.fill(v, 1f);
+    Arrays.fill(v, 1f);
     return SafetensorsWriter.Tensor.f32(new long[] {n}, v);
   }
 

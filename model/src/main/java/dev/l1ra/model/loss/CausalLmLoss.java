@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.model.engine.Ops;
 
 /**
  * Next-token cross-entropy as transformers' {@code ForCausalLMLoss}: labels are aligned with the
@@ -66,7 +67,7 @@ public final class CausalLmLoss {
    * @param mask [B, T] fp32, 1 where the target is learned
    */
   public static NDArray nllSum(NDArray logits, NDArray index, NDArray mask) {
-    NDArray logp = dev.l1ra.model.engine.Ops.castWithGrad(logits, DataType.FLOAT32).logSoftmax(2);
+    NDArray logp = Ops.castWithGrad(logits, DataType.FLOAT32).logSoftmax(2);
     NDArray picked = logp.gather(index, 2).squeeze(2); // [B,T]
     return picked.mul(mask).sum().neg();
   }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.model.adapter.TrainableParam;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,34 +26,17 @@ public final class AdamW implements AutoCloseable {
   /** Hyper-parameters of one parameter group at one step. */
   public record GroupStep(double lr, double weightDecay) {}
 
-  /** Optimizer constants. */
-  public record Settings(double beta1, double beta2, double eps) {
-    public Settings {
-      if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
-        throw new IllegalArgumentException(
-            "adam betas must be in [0, 1), got " + beta1 + ", " + beta2);
-      }
-      if (!(eps > 0)) {
-        throw new IllegalArgumentException("adam eps must be > 0, got " + eps);
-      }
-    }
-
-    public static Settings defaults() {
-      return new Settings(0.9, 0.999, 1e-8);
-    }
-  }
-
-  private final Settings settings;
+  private final AdamSettings settings;
   private final NDManager manager;
   private final Map<String, Moments> state = new LinkedHashMap<>();
   private final Map<String, Integer> uniformAge = new HashMap<>();
 
-  public AdamW(Settings settings, NDManager parent) {
+  public AdamW(AdamSettings settings, NDManager parent) {
     this.settings = settings;
     this.manager = parent.newSubManager();
   }
 
-  public Settings settings() {
+  public AdamSettings settings() {
     return settings;
   }
 

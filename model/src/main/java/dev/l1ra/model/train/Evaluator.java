@@ -7,13 +7,14 @@ import dev.l1ra.core.data.Sample;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.loss.CausalLmLoss;
+import java.io.Serializable;
 import java.util.List;
 
 /** Scores a model (with or without adapters) on tokenized samples: learned-token-weighted NLL. */
 public interface Evaluator {
 
   /** Summed NLL and learned-token count; loss = nll/tokens, perplexity = exp(loss). */
-  record Result(double nllSum, long tokens) implements java.io.Serializable {
+  record Result(double nllSum, long tokens) implements Serializable {
     public double loss() {
       return nllSum / Math.max(1, tokens);
     }

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.ParamGroup;
 import dev.l1ra.model.adapter.TrainableParam;
@@ -28,9 +30,6 @@ import java.util.Optional;
  */
 public final class TrainOptimizer implements AutoCloseable {
 
-  /** L1RA's decoupled L1 on the gates (shared/notes §1.2): τ = η_c·λ after each Adam step. */
-  public record GateRule(double etaC, double lambda, boolean softThreshold) {}
-
   /** Learning rates and decay of this step. */
   public record Hyper(double matrixLr, double weightDecay, double maxGradNorm, GateRule gates) {}
 
@@ -47,7 +46,7 @@ public final class TrainOptimizer implements AutoCloseable {
   private boolean uniformBiasCorrection;
 
   /** An optimizer for adapters on {@code manager}'s device, with the multi-tensor kernels. */
-  public TrainOptimizer(AdamW.Settings settings, NDManager manager) {
+  public TrainOptimizer(AdamSettings settings, NDManager manager) {
     this(settings, manager, MultiTensorAdamW.shared(manager.getDevice()));
   }
 
@@ -55,7 +54,7 @@ public final class TrainOptimizer implements AutoCloseable {
    * @param fused the multi-tensor kernels, or empty for the per-tensor reference
    */
   public TrainOptimizer(
-      AdamW.Settings settings, NDManager manager, Optional<MultiTensorAdamW> fused) {
+      AdamSettings settings, NDManager manager, Optional<MultiTensorAdamW> fused) {
     this.adam = new AdamW(settings, manager);
     this.device = manager.getDevice();
     this.fused = fused;
@@ -128,7 +127,7 @@ public final class TrainOptimizer implements AutoCloseable {
    */
   private void fusedUpdate(
       MultiTensorAdamW k, List<TrainableParam> params, List<NDArray> g, double coef, Hyper hp) {
-    AdamW.Settings st = adam.settings();
+    AdamSettings st = adam.settings();
     MultiTensorAdamW.Hyper h = new MultiTensorAdamW.Hyper(st.beta1(), st.beta2(), st.eps());
     Map<Key, Lists> calls = new LinkedHashMap<>();
     List<NDArray> gates = new ArrayList<>();

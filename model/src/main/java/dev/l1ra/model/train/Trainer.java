@@ -3,6 +3,7 @@ package dev.l1ra.model.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import dev.l1ra.core.data.DataOrder;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.model.adapter.AdapterSet;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -37,7 +38,7 @@ public final class Trainer {
       IntToDoubleFunction lr,
       double weightDecay,
       double maxGradNorm,
-      TrainOptimizer.GateRule gates,
+      GateRule gates,
       int maxBadSteps,
       int logEvery,
       int evalEvery,
@@ -68,6 +69,7 @@ public final class Trainer {
   private final DataOrder order;
   private LossScaler scaler;
   private int badSteps;
+  private int nextStep;
   private int skipped;
   private long tokens;
   private double lastLoss = Double.NaN;
@@ -108,6 +110,7 @@ public final class Trainer {
    * Restores the scalar state of a checkpoint (adapters and moments are restored by the caller).
    */
   public void restore(Checkpoint.State s) {
+    nextStep = s.step();
     scaler =
         new LossScaler(
             s.lossScale(), s.lossScaleGoodSteps(), scaler.growthInterval(), s.lossScaling());
@@ -117,6 +120,11 @@ public final class Trainer {
       Map<String, Object> cs = (Map<String, Object>) m;
       controller.restore(cs);
     }
+  }
+
+  /** The step a {@link #run} continues from: 0, or the restored checkpoint's. */
+  public int nextStep() {
+    return nextStep;
   }
 
   /** Runs steps {@code start} .. totalSteps−1 (0-based). */

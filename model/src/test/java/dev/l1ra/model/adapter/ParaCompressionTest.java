@@ -12,6 +12,7 @@ import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.plan.ParaCompressor;
 import dev.l1ra.core.testing.Fixtures;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -101,7 +102,7 @@ class ParaCompressionTest {
               q.a().duplicate(),
               q.b().duplicate(),
               m.create(new float[] {1, 0, 0.5f, 0}));
-      try (AdapterSet set = new AdapterSet(java.util.List.of(gated), 0);
+      try (AdapterSet set = new AdapterSet(List.of(gated), 0);
           AdapterSet c =
               ParaCompression.compress(set, ParaCompressor.Target.energy(1), m).adapters()) {
         assertEquals(2, c.layout().totalRank(), "zero gates carry no energy");

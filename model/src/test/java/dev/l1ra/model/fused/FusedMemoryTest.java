@@ -8,6 +8,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
@@ -40,7 +41,7 @@ class FusedMemoryTest {
     try (FusedAttention fused = FusedAttention.load(Device.cpu());
         NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
       NDArray keep = m.ones(new Shape(b, t), DataType.INT32);
-      keep.set(new ai.djl.ndarray.index.NDIndex("1, :16"), 0); // row 1: 16 leading pads
+      keep.set(new NDIndex("1, :16"), 0); // row 1: 16 leading pads
       long before = 0;
       for (int i = 0; i < WARMUP + ITERATIONS; i++) {
         if (i == WARMUP) {

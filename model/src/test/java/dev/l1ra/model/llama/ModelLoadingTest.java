@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.l1ra.core.config.Precision;
+import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.safetensors.DType;
@@ -143,8 +144,8 @@ class ModelLoadingTest {
           LlamaWeights.load(src, c, m, DataType.FLOAT32, 1000); // embed in ~20 chunks
       assertEquals(whole.embed(), pieces.embed());
       assertEquals(
-          whole.layers().get(1).projection(dev.l1ra.core.hf.LinearKind.DOWN).weight(),
-          pieces.layers().get(1).projection(dev.l1ra.core.hf.LinearKind.DOWN).weight());
+          whole.layers().get(1).projection(LinearKind.DOWN).weight(),
+          pieces.layers().get(1).projection(LinearKind.DOWN).weight());
     }
   }
 

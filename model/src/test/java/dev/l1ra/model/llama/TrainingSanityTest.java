@@ -14,6 +14,7 @@ import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.core.testing.Fixtures;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
@@ -22,6 +23,7 @@ import dev.l1ra.model.loss.CausalLmLoss;
 import dev.l1ra.model.testing.Expected;
 import dev.l1ra.model.testing.NativeMemory;
 import dev.l1ra.model.train.AdamW;
+import java.io.ByteArrayOutputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -66,7 +68,7 @@ class TrainingSanityTest {
           AdapterLayout.resolve(model.config(), LoraSettings.uniform(8, 16, List.of("all-linear")));
       AdapterSet adapters =
           AdapterSet.create(layout, am, AdapterInit.KAIMING_UNIFORM, 1, false, 0.0);
-      AdamW opt = new AdamW(AdamW.Settings.defaults(), am);
+      AdamW opt = new AdamW(AdamSettings.defaults(), am);
       float first = step(model, adapters, opt, exp, 1e-2f);
       float last = first;
       for (int i = 0; i < 30; i++) {
@@ -88,7 +90,7 @@ class TrainingSanityTest {
       AdapterLayout layout =
           AdapterLayout.resolve(model.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
       AdapterSet adapters = AdapterSet.create(layout, am, AdapterInit.GAUSSIAN, 1, true, 0.1);
-      AdamW opt = new AdamW(AdamW.Settings.defaults(), am);
+      AdamW opt = new AdamW(AdamSettings.defaults(), am);
       for (int i = 0; i < 20; i++) {
         step(model, adapters, opt, exp, 1e-3f); // warm up allocator pools
       }
@@ -113,7 +115,7 @@ class TrainingSanityTest {
   }
 
   private static byte[] snapshot(LlamaModel model) {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
     LlamaWeights w = model.weights();
     out.writeBytes(w.embed().toByteArray());
     for (LayerWeights l : w.layers()) {

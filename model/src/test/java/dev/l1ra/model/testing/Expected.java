@@ -7,6 +7,7 @@ import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.safetensors.TensorInfo;
 import dev.l1ra.model.llama.Batch;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** Reads a fixture's {@code expected.safetensors} into arrays and host values. */
 public final class Expected implements AutoCloseable {
@@ -48,7 +49,7 @@ public final class Expected implements AutoCloseable {
     long[][] mask = longs2d("attention_mask");
     int[][] keep = new int[mask.length][];
     for (int i = 0; i < mask.length; i++) {
-      keep[i] = java.util.Arrays.stream(mask[i]).mapToInt(v -> (int) v).toArray();
+      keep[i] = Arrays.stream(mask[i]).mapToInt(v -> (int) v).toArray();
     }
     return Batch.of(m, ids, keep);
   }

@@ -9,12 +9,17 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.data.Sample;
+import dev.l1ra.core.hf.LinearKind;
+import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterLayout;
+import dev.l1ra.core.lora.AdapterSpec;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.core.plan.AdaLoraBudget;
 import dev.l1ra.core.testing.Fixtures;
 import dev.l1ra.model.adapter.AdaLoraAdapter;
@@ -22,6 +27,7 @@ import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.PeftAdapters;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.llama.Batch;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.PlainAttention;
 import dev.l1ra.model.testing.SyntheticSamples;
@@ -49,8 +55,8 @@ class AdaLoraTest {
   void orthogonalityGradientEqualsAutograd() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         NDScope s = new NDScope()) {
-      NDArray a = m.randomNormal(0, 0.3f, new Shape(4, 16), ai.djl.ndarray.types.DataType.FLOAT32);
-      NDArray b = m.randomNormal(0, 0.3f, new Shape(16, 4), ai.djl.ndarray.types.DataType.FLOAT32);
+      NDArray a = m.randomNormal(0, 0.3f, new Shape(4, 16), DataType.FLOAT32);
+      NDArray b = m.randomNormal(0, 0.3f, new Shape(16, 4), DataType.FLOAT32);
       a.setRequiresGradient(true);
       b.setRequiresGradient(true);
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -60,13 +66,7 @@ class AdaLoraTest {
       }
       AdaLoraAdapter ada =
           new AdaLoraAdapter(
-              new dev.l1ra.core.lora.AdapterSpec(
-                  new dev.l1ra.core.hf.ModuleId(0, dev.l1ra.core.hf.LinearKind.Q),
-                  4,
-                  8,
-                  16,
-                  16,
-                  false),
+              new AdapterSpec(new ModuleId(0, LinearKind.Q), 4, 8, 16, 16, false),
               a.duplicate(),
               m.zeros(new Shape(4)),
               b.duplicate());
@@ -92,7 +92,7 @@ class AdaLoraTest {
             LlamaModel.load(
                 Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
         NDManager am = m.manager().newSubManager();
-        TrainOptimizer opt = new TrainOptimizer(AdamW.Settings.defaults(), am)) {
+        TrainOptimizer opt = new TrainOptimizer(AdamSettings.defaults(), am)) {
       AdapterSet set = adalora(m, am, 6);
       int steps = 12;
       AdaLoraBudget budget = new AdaLoraBudget(6 * 14, 4 * 14, 2, 3, 1, steps);
@@ -118,8 +118,7 @@ class AdaLoraTest {
       PeftAdapters.save(set, tmp.resolve("ada"), "tiny-llama3", "LlamaForCausalLM");
       AdapterSet lora = PeftAdapters.load(tmp.resolve("ada"), m.config(), am).adapters();
       try (NDScope scope = new NDScope()) {
-        dev.l1ra.model.llama.Batch b =
-            HostBatch.collate(DATA.subList(0, 4), 0).toDevice(m.manager());
+        Batch b = HostBatch.collate(DATA.subList(0, 4), 0).toDevice(m.manager());
         float[] x = m.logits(b, set, false).toFloatArray();
         float[] y = m.logits(b, lora, false).toFloatArray();
         float d = 0;

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.model.adapter.ParamGroup;
 import dev.l1ra.model.adapter.TrainableParam;
 import org.junit.jupiter.api.Test;
@@ -36,7 +38,7 @@ class AdamWTest {
     double[] grads = {0.5, -0.25, 0.125, 2.0};
     double[] want = reference(1.0, grads, 0.01, 0.1);
     try (NDManager m = NDManager.newBaseManager("PyTorch");
-        AdamW opt = new AdamW(AdamW.Settings.defaults(), m)) {
+        AdamW opt = new AdamW(AdamSettings.defaults(), m)) {
       NDArray p = m.create(new float[] {1f}, new Shape(1));
       TrainableParam param = TrainableParam.plain("w", p, ParamGroup.MATRIX);
       for (int t = 0; t < grads.length; t++) {
@@ -54,7 +56,7 @@ class AdamWTest {
   @Test
   void ageIsPerRankSoANewRankGetsItsOwnBiasCorrection() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
-        AdamW opt = new AdamW(AdamW.Settings.defaults(), m)) {
+        AdamW opt = new AdamW(AdamSettings.defaults(), m)) {
       // lora_A [r=2, in=1]: rank 0 has trained 3 steps, rank 1 is new (age 0, zero moments)
       NDArray a = m.create(new float[] {0f, 0f}, new Shape(2, 1));
       TrainableParam pa =
@@ -65,11 +67,11 @@ class AdamWTest {
       }
       AdamW.Moments s = opt.moments(pa.name());
       assertArrayEquals(new long[] {2, 1}, s.age().getShape().getShape());
-      s.age().set(new ai.djl.ndarray.index.NDIndex("0"), 3f);
-      s.m().set(new ai.djl.ndarray.index.NDIndex("1"), 0f);
-      s.v().set(new ai.djl.ndarray.index.NDIndex("1"), 0f);
-      s.age().set(new ai.djl.ndarray.index.NDIndex("1"), 0f);
-      a.set(new ai.djl.ndarray.index.NDIndex("..."), 0f);
+      s.age().set(new NDIndex("0"), 3f);
+      s.m().set(new NDIndex("1"), 0f);
+      s.v().set(new NDIndex("1"), 0f);
+      s.age().set(new NDIndex("1"), 0f);
+      a.set(new NDIndex("..."), 0f);
       try (NDScope scope = new NDScope()) {
         opt.update(pa, g, new AdamW.GroupStep(0.1, 0));
       }

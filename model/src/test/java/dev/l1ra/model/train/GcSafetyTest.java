@@ -26,6 +26,7 @@ import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.PlainAttention;
 import dev.l1ra.model.loss.CausalLmLoss;
 import dev.l1ra.model.testing.SyntheticSamples;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -102,7 +103,7 @@ class GcSafetyTest {
                 () -> CausalLmLoss.nllSum(m.logits(batch, set, true, 5), t.get(0), t.get(1)));
         List<ByteBuffer> reuse = disturb ? collectAndReuse() : List.of();
         gc.backward(Ops.mulOnce(nll, 0.25));
-        java.lang.ref.Reference.reachabilityFence(reuse); // the NaN blocks stay taken
+        Reference.reachabilityFence(reuse); // the NaN blocks stay taken
       }
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());

@@ -15,6 +15,7 @@ import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
 import dev.l1ra.core.lora.PeftNames;
+import dev.l1ra.core.optim.AdamSettings;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.core.testing.Fixtures;
 import dev.l1ra.model.adapter.AdapterSet;
@@ -24,7 +25,9 @@ import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.PlainAttention;
 import dev.l1ra.model.testing.Expected;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +41,7 @@ class RankSurgeryTest {
     List<RankPlan.Change> ch = new ArrayList<>();
     for (var a : set.all()) {
       int r = a.spec().rank();
-      int[] all = java.util.stream.IntStream.range(0, r).toArray();
+      int[] all = IntStream.range(0, r).toArray();
       if (a.id().equals(Q0)) {
         ch.add(new RankPlan.Change(a.id(), r, keepQ, 0, 0, 0));
       } else {
@@ -75,7 +78,7 @@ class RankSurgeryTest {
             Fixtures.model("tiny-llama3"), Device.cpu(), Precision.FP32, new PlainAttention());
     am = m.manager().newSubManager();
     exp = new Expected(Fixtures.model("tiny-llama3").resolve("expected.safetensors"));
-    adam = new AdamW(AdamW.Settings.defaults(), am);
+    adam = new AdamW(AdamSettings.defaults(), am);
     layout = AdapterLayout.resolve(m.config(), LoraSettings.uniform(4, 8, List.of("all-linear")));
   }
 
@@ -124,12 +127,12 @@ class RankSurgeryTest {
       assertEquals(6, set.get(DOWN1).orElseThrow().spec().rank());
       float[] mAfter = adam.moments(PeftNames.loraA(Q0)).m().toFloatArray(); // [3, 64]
       assertArrayEquals(
-          java.util.Arrays.copyOfRange(mBefore, 0, 128),
-          java.util.Arrays.copyOfRange(mAfter, 0, 128),
+          Arrays.copyOfRange(mBefore, 0, 128),
+          Arrays.copyOfRange(mAfter, 0, 128),
           "rows 0, 1 kept");
       assertArrayEquals(
-          java.util.Arrays.copyOfRange(mBefore, 192, 256),
-          java.util.Arrays.copyOfRange(mAfter, 128, 192),
+          Arrays.copyOfRange(mBefore, 192, 256),
+          Arrays.copyOfRange(mAfter, 128, 192),
           "row 3 kept");
       float[] age = adam.moments(PeftNames.loraB(DOWN1)).age().toFloatArray();
       assertArrayEquals(new float[] {1, 1, 1, 1, 0, 0}, age, "new ranks start at step count 0");
@@ -184,7 +187,7 @@ class RankSurgeryTest {
       int in = down.spec().in();
       float[] a = down.a().toFloatArray(); // [8, in]
       float[] drawn = AdapterInit.GAUSSIAN.initA(9, PeftNames.loraA(DOWN1) + "@20", 2, in, 4);
-      assertArrayEquals(drawn, java.util.Arrays.copyOfRange(a, 6 * in, 8 * in), "A ~ N(0, 1/r0²)");
+      assertArrayEquals(drawn, Arrays.copyOfRange(a, 6 * in, 8 * in), "A ~ N(0, 1/r0²)");
       assertEquals(8f / 8, down.scaling(), 1e-7f, "down (rank 6 -> 8): alpha / r = 8 / 8");
     }
   }

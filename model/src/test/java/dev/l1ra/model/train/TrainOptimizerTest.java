@@ -15,6 +15,8 @@ import dev.l1ra.core.hf.ModuleId;
 import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.AdapterSpec;
+import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.EngineInfo;
@@ -35,7 +37,7 @@ import org.junit.jupiter.api.Test;
  */
 class TrainOptimizerTest {
   private static final TrainOptimizer.Hyper HP =
-      new TrainOptimizer.Hyper(3e-3, 0.1, 0.5, new TrainOptimizer.GateRule(2e-2, 0.5, false));
+      new TrainOptimizer.Hyper(3e-3, 0.1, 0.5, new GateRule(2e-2, 0.5, false));
 
   @Test
   void perRankPathIsBitwiseTheReference() {
@@ -54,9 +56,9 @@ class TrainOptimizerTest {
 
   private static void compare(boolean uniform, boolean hostGrads, double tol) {
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
-        TrainOptimizer ref = new TrainOptimizer(AdamW.Settings.defaults(), m, Optional.empty());
+        TrainOptimizer ref = new TrainOptimizer(AdamSettings.defaults(), m, Optional.empty());
         TrainOptimizer mine =
-            new TrainOptimizer(AdamW.Settings.defaults(), m, MultiTensorAdamW.shared(Device.cpu()))
+            new TrainOptimizer(AdamSettings.defaults(), m, MultiTensorAdamW.shared(Device.cpu()))
                 .uniformBiasCorrection(uniform)) {
       assertTrue(mine.multiTensor(), "the multi-tensor kernels did not load");
       AdapterSet want = adapters(m);

@@ -12,15 +12,20 @@ import dev.l1ra.core.data.Sample;
 import dev.l1ra.core.lora.AdapterInit;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
+import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.optim.GateRule;
+import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.testing.Fixtures;
 import dev.l1ra.model.adapter.AdapterEntry;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
+import dev.l1ra.model.engine.Ops;
 import dev.l1ra.model.llama.LlamaModel;
 import dev.l1ra.model.llama.PlainAttention;
 import dev.l1ra.model.testing.SyntheticSamples;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -74,12 +79,12 @@ class TrainerTest {
 
   private static Map<String, float[]> grads(
       LlamaModel m, AdapterSet set, List<HostBatch> micro, long learned) {
-    Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    Map<String, float[]> out = new LinkedHashMap<>();
     try (NDScope s = new NDScope()) {
       GradientStep.accumulate(m, set, micro, new GradientStep.Options(learned, 1.0, 5, false));
       for (TrainableParam p : set.trainable()) {
         out.put(p.name(), p.array().getGradient().toFloatArray());
-        dev.l1ra.model.engine.Ops.zeroGrad(p.array());
+        Ops.zeroGrad(p.array());
       }
     }
     return out;
@@ -89,9 +94,8 @@ class TrainerTest {
   static boolean withL1ra = false;
 
   private static RankController l1ra(AdapterLayout initial) {
-    dev.l1ra.core.plan.L1raPlanner.Settings ps =
-        new dev.l1ra.core.plan.L1raPlanner.Settings(
-            5e-3, 1e-2, 0.995, true, true, dev.l1ra.core.plan.L1raPlanner.Budget.RANK);
+    L1raPlanner.Settings ps =
+        new L1raPlanner.Settings(5e-3, 1e-2, 0.995, true, true, L1raPlanner.Budget.RANK);
     return new L1raController(ps, 3, 0, 7, initial, false, List.of());
   }
 
@@ -105,7 +109,7 @@ class TrainerTest {
     List<Double> losses = new ArrayList<>();
     try (LlamaModel m = model(p);
         NDManager am = m.manager().newSubManager();
-        TrainOptimizer opt = new TrainOptimizer(AdamW.Settings.defaults(), am)) {
+        TrainOptimizer opt = new TrainOptimizer(AdamSettings.defaults(), am)) {
       AdapterSet set;
       Checkpoint.State state = null;
       if (from > 0) {
@@ -123,7 +127,7 @@ class TrainerTest {
               step -> 5e-3 * (1 - step / (double) steps),
               0.01,
               1.0,
-              new TrainOptimizer.GateRule(1e-2, 1e-2, false),
+              new GateRule(1e-2, 1e-2, false),
               3,
               2,
               0,

@@ -1,4 +1,4 @@
-package dev.l1ra.job;
+package dev.l1ra.job.report;
 
 import java.nio.file.Path;
 
