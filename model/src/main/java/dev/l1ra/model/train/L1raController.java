@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.plan.GateSnapshot;
 import dev.l1ra.core.plan.L1raPlanner;
@@ -118,15 +119,16 @@ public final class L1raController implements RankController {
     return List.of("gate_mean", "gates_below");
   }
 
+  /** Mean gate and gates below the prune threshold, read back together once per step. */
   @Override
   public double[] stepStats(AdapterSet adapters) {
     try (NDScope scope = new NDScope()) {
       NDList gates = new NDList();
       adapters.all().forEach(a -> gates.add(a.gate()));
       NDArray all = NDArrays.concat(gates, 0);
-      float mean = all.mean().getFloat();
-      long below = all.lt(planner.threshold()).sum().getLong();
-      return new double[] {mean, below};
+      NDArray below = all.lt(planner.threshold()).toType(DataType.FLOAT32, false).sum();
+      float[] v = NDArrays.stack(new NDList(all.mean(), below)).toFloatArray();
+      return new double[] {v[0], v[1]};
     }
   }
 
