@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
  * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
- * compress}. Bad input ends with a one-line message and exit code 2; nothing written earlier is
- * lost.
+ * bench-dp}, {@code compress}. Bad input ends with a one-line message and exit code 2; nothing
+ * written earlier is lost.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -69,6 +69,9 @@ public final class Main {
       }
       case "bench" -> {
         return BenchCommand.run(rest);
+      }
+      case "bench-dp" -> {
+        return BenchDpCommand.run(rest);
       }
       case "compress" -> {
         return CompressCommand.run(rest);
