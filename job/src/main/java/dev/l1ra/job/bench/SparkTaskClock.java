@@ -10,6 +10,7 @@ import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.scheduler.TaskInfo;
+import scala.collection.Iterator;
 
 /**
  * Spark's own task metrics of each round, summed over the round's tasks (jobs are tagged with a job
@@ -48,7 +49,7 @@ final class SparkTaskClock extends SparkListener {
     Properties p = e.properties();
     String g = p == null ? null : p.getProperty("spark.jobGroup.id");
     if (g != null) {
-      scala.collection.Iterator<StageInfo> it = e.stageInfos().iterator();
+      Iterator<StageInfo> it = e.stageInfos().iterator();
       while (it.hasNext()) {
         stageGroup.put(it.next().stageId(), g);
       }
