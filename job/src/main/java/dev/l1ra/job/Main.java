@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
  * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
- * compress}, {@code memory}, {@code generate}. Bad input ends with a one-line message and exit code
- * 2; nothing written earlier is lost.
+ * compress}, {@code memory}, {@code generate}, {@code compare}. Bad input ends with a one-line
+ * message and exit code 2; nothing written earlier is lost.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -71,12 +71,15 @@ public final class Main {
       case "generate" -> {
         return GenerateCommand.run(rest);
       }
+      case "compare" -> {
+        return CompareCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
               "unknown command \""
                   + cmd
                   + "\"; commands: run (default), train, eval, prep, bench, compress, memory,"
-                  + " generate");
+                  + " generate, compare");
     }
   }
 
