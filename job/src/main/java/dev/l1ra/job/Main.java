@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
  * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
- * bench-dp}, {@code compress}. Bad input ends with a one-line message and exit code 2; nothing
- * written earlier is lost.
+ * bench-dp}, {@code compress}, {@code memory}, {@code parity}, {@code generate}, {@code compare}.
+ * Bad input ends with a one-line message and exit code 2; nothing written earlier is lost.
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -82,11 +82,18 @@ public final class Main {
       case "parity" -> {
         return ParityCommand.run(rest);
       }
+      case "generate" -> {
+        return GenerateCommand.run(rest);
+      }
+      case "compare" -> {
+        return CompareCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
               "unknown command \""
                   + cmd
-                  + "\"; commands: run (default), train, eval, prep, bench, compress, memory, parity");
+                  + "\"; commands: run (default), train, eval, prep, bench, bench-dp, compress,"
+                  + " memory, parity, generate, compare");
     }
   }
 
