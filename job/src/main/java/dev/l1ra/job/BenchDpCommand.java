@@ -101,10 +101,16 @@ final class BenchDpCommand {
   }
 
   private static ReducePlan plan(Args a, int partitions) {
-    ReducePlan.Strategy st = a.get("reduce", "scatter", ReducePlan.Strategy::parse);
-    return st == ReducePlan.Strategy.SCATTER
-        ? ReducePlan.scatter(partitions)
-        : ReducePlan.tree(a.getInt("fan-in", ReducePlan.DEFAULT_FAN_IN));
+    String r = a.get("reduce", "auto");
+    return switch (r) {
+      case "auto" -> ReducePlan.forPartitions(partitions);
+      case "direct" -> ReducePlan.direct(partitions);
+      case "scatter" -> ReducePlan.scatter(partitions);
+      case "tree" -> ReducePlan.tree(a.getInt("fan-in", ReducePlan.DEFAULT_FAN_IN));
+      default ->
+          throw new IllegalArgumentException(
+              "bench-dp: --reduce is auto, direct, scatter or tree, got " + r);
+    };
   }
 
   /** Elements of every adapter tensor (A then B of each module) of the shape's layout. */

@@ -128,7 +128,8 @@ final class Help {
             --round-steps H         optimizer steps per round (rounds; default 4)
             --payload P             fp32 (default), fp16 or bf16: gradients (sync), state deltas
                                     (rounds)
-            --reduce R              scatter (default: reduce-scatter) or tree
+            --reduce R              auto (default: direct up to 4 partitions, else scatter), direct
+                                    (the driver sums all), scatter (reduce-scatter) or tree
             --fan-in N              tree: partials per reduce task and at the driver (default 4)
             --serializer S          java (default) or kryo
             --steps N               timed rounds after the warm-up (default 5)
