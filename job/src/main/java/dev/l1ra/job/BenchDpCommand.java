@@ -130,12 +130,15 @@ final class BenchDpCommand {
   }
 
   /**
-   * Spark settings: room for the results (spark.driver.maxResultSize 8g), the serializer, on a
-   * local-cluster master the executors' memory and JVM options; then --set overrides.
+   * Spark settings: room for the results (spark.driver.maxResultSize 8g), no lz4 on broadcasts and
+   * shuffles (float payloads do not compress: it costs CPU and saves no bytes), the serializer, on
+   * a local-cluster master the executors' memory and JVM options; then --set overrides.
    */
   private static Map<String, String> sparkConf(Args a, String master) {
     Map<String, String> conf = new LinkedHashMap<>();
     conf.put("spark.driver.maxResultSize", "8g");
+    conf.put("spark.broadcast.compress", "false");
+    conf.put("spark.shuffle.compress", "false");
     String serializer = a.get("serializer", "java");
     if (serializer.equals("kryo")) {
       conf.put("spark.serializer", "org.apache.spark.serializer.KryoSerializer");

@@ -134,7 +134,8 @@ final class Help {
             --serializer S          java (default) or kryo
             --steps N               timed rounds after the warm-up (default 5)
             --warmup N              untimed rounds first (default 1)
-            --set key=value         a Spark setting (repeatable), e.g. --set spark.broadcast.compress=false
+            --set key=value         a Spark setting (repeatable); bench-dp sets
+                                    spark.broadcast.compress and spark.shuffle.compress to false
           """,
           "memory",
           """
