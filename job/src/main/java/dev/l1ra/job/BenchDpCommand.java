@@ -101,10 +101,16 @@ final class BenchDpCommand {
   }
 
   private static ReducePlan plan(Args a, int partitions) {
-    ReducePlan.Strategy st = a.get("reduce", "scatter", ReducePlan.Strategy::parse);
-    return st == ReducePlan.Strategy.SCATTER
-        ? ReducePlan.scatter(partitions)
-        : ReducePlan.tree(a.getInt("fan-in", ReducePlan.DEFAULT_FAN_IN));
+    String r = a.get("reduce", "auto");
+    return switch (r) {
+      case "auto" -> ReducePlan.forPartitions(partitions);
+      case "direct" -> ReducePlan.direct(partitions);
+      case "scatter" -> ReducePlan.scatter(partitions);
+      case "tree" -> ReducePlan.tree(a.getInt("fan-in", ReducePlan.DEFAULT_FAN_IN));
+      default ->
+          throw new IllegalArgumentException(
+              "bench-dp: --reduce is auto, direct, scatter or tree, got " + r);
+    };
   }
 
   /** Elements of every adapter tensor (A then B of each module) of the shape's layout. */
@@ -124,12 +130,15 @@ final class BenchDpCommand {
   }
 
   /**
-   * Spark settings: room for the results (spark.driver.maxResultSize 8g), the serializer, on a
-   * local-cluster master the executors' memory and JVM options; then --set overrides.
+   * Spark settings: room for the results (spark.driver.maxResultSize 8g), no lz4 on broadcasts and
+   * shuffles (float payloads do not compress: it costs CPU and saves no bytes), the serializer, on
+   * a local-cluster master the executors' memory and JVM options; then --set overrides.
    */
   private static Map<String, String> sparkConf(Args a, String master) {
     Map<String, String> conf = new LinkedHashMap<>();
     conf.put("spark.driver.maxResultSize", "8g");
+    conf.put("spark.broadcast.compress", "false");
+    conf.put("spark.shuffle.compress", "false");
     String serializer = a.get("serializer", "java");
     if (serializer.equals("kryo")) {
       conf.put("spark.serializer", "org.apache.spark.serializer.KryoSerializer");

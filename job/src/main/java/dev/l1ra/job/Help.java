@@ -128,12 +128,14 @@ final class Help {
             --round-steps H         optimizer steps per round (rounds; default 4)
             --payload P             fp32 (default), fp16 or bf16: gradients (sync), state deltas
                                     (rounds)
-            --reduce R              scatter (default: reduce-scatter) or tree
+            --reduce R              auto (default: direct up to 4 partitions, else scatter), direct
+                                    (the driver sums all), scatter (reduce-scatter) or tree
             --fan-in N              tree: partials per reduce task and at the driver (default 4)
             --serializer S          java (default) or kryo
             --steps N               timed rounds after the warm-up (default 5)
             --warmup N              untimed rounds first (default 1)
-            --set key=value         a Spark setting (repeatable), e.g. --set spark.broadcast.compress=false
+            --set key=value         a Spark setting (repeatable); bench-dp sets
+                                    spark.broadcast.compress and spark.shuffle.compress to false
           """,
           "memory",
           """

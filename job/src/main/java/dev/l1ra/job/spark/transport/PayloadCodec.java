@@ -1,10 +1,5 @@
 package dev.l1ra.job.spark.transport;
 
-import dev.l1ra.core.safetensors.HalfFloats;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,16 +13,7 @@ import java.util.List;
  * elements), whatever the tensor boundaries; every chunk carries the whole weight and scalars.
  */
 public final class PayloadCodec {
-  private static final VarHandle F32 =
-      MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
   private static final long MAX_BYTES = Integer.MAX_VALUE - 16;
-  private static final float[] HALF = new float[1 << 16];
-
-  static {
-    for (int h = 0; h < HALF.length; h++) {
-      HALF[h] = HalfFloats.halfToFloat((short) h);
-    }
-  }
 
   private PayloadCodec() {}
 
@@ -148,11 +134,11 @@ public final class PayloadCodec {
       float[] x = tensors.get(piece[0]);
       int n = piece[2] - piece[1];
       int baseAt = base == null ? -1 : base.dataStart() + (int) (4 * flat);
-      int e = dtype == PayloadDtype.FP16 ? fp16Exponent(x, piece[1], n, base, baseAt) : 0;
+      int e = dtype == PayloadDtype.FP16 ? Elements.fp16Exponent(x, piece[1], n, base, baseAt) : 0;
       int table = Payload.FIXED_HEADER + 8 * scalars.length + 8 * s;
       Payload.I32.set(out, table, n);
       Payload.I32.set(out, table + 4, e);
-      writeData(out, pos, dtype, e, x, piece[1], n, base, baseAt);
+      Elements.write(out, pos, dtype, e, x, piece[1], n, base, baseAt);
       pos += n * dtype.bytes();
       flat += n;
     }
@@ -169,11 +155,11 @@ public final class PayloadCodec {
     int from = 0;
     for (int s = 0; s < lengths.length; s++) {
       int n = lengths[s];
-      int e = dtype == PayloadDtype.FP16 ? fp16Exponent(flat, from, n, null, -1) : 0;
+      int e = dtype == PayloadDtype.FP16 ? Elements.fp16Exponent(flat, from, n, null, -1) : 0;
       int table = Payload.FIXED_HEADER + 8 * scalars + 8 * s;
       Payload.I32.set(out, table, n);
       Payload.I32.set(out, table + 4, e);
-      writeData(out, pos, dtype, e, flat, from, n, null, -1);
+      Elements.write(out, pos, dtype, e, flat, from, n, null, -1);
       pos += n * dtype.bytes();
       from += n;
     }
@@ -204,75 +190,6 @@ public final class PayloadCodec {
     for (int i = 0; i < scalars.length; i++) {
       Payload.F64.set(out, Payload.FIXED_HEADER + 8 * i, scalars[i]);
     }
-  }
-
-  /** e such that the largest |x| of the segment times 2^e lies in [2^14, 2^15); 0 if none. */
-  private static int fp16Exponent(float[] x, int from, int n, Payload base, int baseAt) {
-    float max = 0;
-    byte[] b = base == null ? null : base.bytes();
-    for (int i = 0; i < n; i++) {
-      float v = b == null ? x[from + i] : x[from + i] - (float) F32.get(b, baseAt + 4 * i);
-      max = Math.max(max, Math.abs(v));
-    }
-    return scaleExponent(max);
-  }
-
-  /** The fp16 scale exponent for a segment whose largest magnitude is {@code max}. */
-  static int scaleExponent(float max) {
-    if (max == 0 || !Float.isFinite(max)) {
-      return 0;
-    }
-    return Math.min(127, 14 - Math.getExponent(max));
-  }
-
-  private static void writeData(
-      byte[] out,
-      int pos,
-      PayloadDtype dtype,
-      int e,
-      float[] x,
-      int from,
-      int n,
-      Payload base,
-      int baseAt) {
-    byte[] b = base == null ? null : base.bytes();
-    if (dtype == PayloadDtype.FP32 && b == null) {
-      ByteBuffer.wrap(out, pos, 4 * n)
-          .slice()
-          .order(ByteOrder.LITTLE_ENDIAN)
-          .asFloatBuffer()
-          .put(x, from, n);
-    } else if (dtype == PayloadDtype.FP32) {
-      for (int i = 0; i < n; i++) {
-        F32.set(out, pos + 4 * i, x[from + i] - (float) F32.get(b, baseAt + 4 * i));
-      }
-    } else if (dtype == PayloadDtype.FP16) {
-      float scale = Math.scalb(1f, e);
-      for (int i = 0; i < n; i++) {
-        float v = b == null ? x[from + i] : x[from + i] - (float) F32.get(b, baseAt + 4 * i);
-        Payload.I16.set(out, pos + 2 * i, toHalf(v * scale));
-      }
-    } else {
-      for (int i = 0; i < n; i++) {
-        float v = b == null ? x[from + i] : x[from + i] - (float) F32.get(b, baseAt + 4 * i);
-        Payload.I16.set(out, pos + 2 * i, HalfFloats.floatToBf16(v));
-      }
-    }
-  }
-
-  /**
-   * Float to IEEE half, round to nearest even: a branch-free path for values in half's normal range
-   * and {@link HalfFloats#floatToHalf} (bit-identical) for zeros, subnormals, overflow and NaN.
-   */
-  static short toHalf(float f) {
-    int x = Float.floatToRawIntBits(f);
-    int abs = x & 0x7fffffff;
-    if (abs >= 0x38800000 && abs < 0x477ff000) { // 2^-14 <= |f| < 65520
-      int r = abs - 0x38000000; // exponent rebiased from 127 to 15
-      r += 0x0fff + ((r >>> 13) & 1);
-      return (short) (((x >>> 16) & 0x8000) | (r >>> 13));
-    }
-    return HalfFloats.floatToHalf(f);
   }
 
   /** All elements of the payload, in order (a whole payload: the concatenated tensors). */
@@ -324,32 +241,8 @@ public final class PayloadCodec {
     PayloadDtype d = p.dtype();
     int n = p.segmentLength(s);
     int pos = Math.toIntExact(p.dataStart() + elem * d.bytes());
-    if (d == PayloadDtype.FP32 && !add && factor == 1f) {
-      ByteBuffer.wrap(b, pos, 4 * n)
-          .slice()
-          .order(ByteOrder.LITTLE_ENDIAN)
-          .asFloatBuffer()
-          .get(acc, to, n);
-      return;
-    }
     float f = d == PayloadDtype.FP16 ? factor * Math.scalb(1f, -p.segmentExponent(s)) : factor;
-    // one loop per type, so that each stays a tight loop (add is loop-invariant)
-    if (d == PayloadDtype.FP32) {
-      for (int i = 0; i < n; i++) {
-        float v = f * (float) F32.get(b, pos + 4 * i);
-        acc[to + i] = add ? acc[to + i] + v : v;
-      }
-    } else if (d == PayloadDtype.FP16) {
-      for (int i = 0; i < n; i++) {
-        float v = f * HALF[(short) Payload.I16.get(b, pos + 2 * i) & 0xffff];
-        acc[to + i] = add ? acc[to + i] + v : v;
-      }
-    } else {
-      for (int i = 0; i < n; i++) {
-        float v = f * Float.intBitsToFloat(((short) Payload.I16.get(b, pos + 2 * i)) << 16);
-        acc[to + i] = add ? acc[to + i] + v : v;
-      }
-    }
+    Elements.read(b, pos, d, n, f, acc, to, add);
   }
 
   /**

@@ -73,13 +73,17 @@ public record ReducePlan(Strategy strategy, int chunks, int fanIn, PayloadDtype 
     return new ReducePlan(Strategy.TREE, 1, Math.max(2, partitions), null);
   }
 
+  /** Up to this many partitions the driver collects every payload (no shuffle). */
+  public static final int DIRECT_MAX = 4;
+
   /**
-   * The plan this project uses for P partitions: reduce-scatter over P chunks (measured faster than
-   * the tree and the direct collect with two executor JVMs; see README, Distributed training), and
-   * a plain collect for P ≤ 1.
+   * The plan for P partitions (one per executor): a plain collect summed in partition order while P
+   * ≤ {@value #DIRECT_MAX}, else a reduce-scatter over P chunks. A collect saves the shuffle's
+   * stage, disk write and read; a reduce-scatter keeps the driver's intake at one copy whatever P
+   * (README, Distributed training, gives the measurements and the cost model behind the rule).
    */
   public static ReducePlan forPartitions(int partitions) {
-    return scatter(partitions);
+    return partitions <= DIRECT_MAX ? direct(partitions) : scatter(partitions);
   }
 
   public ReducePlan withResultDtype(PayloadDtype d) {

@@ -102,11 +102,11 @@ class PayloadCodecTest {
               ? Float.intBitsToFloat(r.nextInt())
               : (float) (r.nextGaussian() * Math.pow(2, r.nextInt(-30, 20)));
       if (!Float.isNaN(f)) {
-        assertEquals(HalfFloats.floatToHalf(f), PayloadCodec.toHalf(f), "at " + f);
+        assertEquals(HalfFloats.floatToHalf(f), Elements.toHalf(f), "at " + f);
       }
     }
-    assertEquals(0x7bff, PayloadCodec.toHalf(65519.99f) & 0xffff);
-    assertEquals(0x7c00, PayloadCodec.toHalf(65520f) & 0xffff);
+    assertEquals(0x7bff, Elements.toHalf(65519.99f) & 0xffff);
+    assertEquals(0x7c00, Elements.toHalf(65520f) & 0xffff);
   }
 
   @Test
