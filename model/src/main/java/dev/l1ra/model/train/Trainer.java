@@ -72,6 +72,10 @@ public final class Trainer {
   private int nextStep;
   private int skipped;
   private long tokens;
+  private double secondsBefore; // training seconds of the run before this process (restored)
+  private double seconds; // training seconds up to the last step, this process's included
+  private int segmentStart; // the first step this process runs
+  private Map<String, String> fingerprint;
   private double lastLoss = Double.NaN;
   private Evaluator.Result lastEval;
 
@@ -115,11 +119,23 @@ public final class Trainer {
         new LossScaler(
             s.lossScale(), s.lossScaleGoodSteps(), scaler.growthInterval(), s.lossScaling());
     badSteps = s.badSteps();
+    tokens = s.tokens();
+    secondsBefore = s.seconds();
+    seconds = s.seconds();
+    segmentStart = s.step();
     if (s.extra().get("controller") instanceof Map<?, ?> m) {
       @SuppressWarnings("unchecked")
       Map<String, Object> cs = (Map<String, Object>) m;
       controller.restore(cs);
     }
+  }
+
+  /**
+   * What the run is and a resumed run may not change ({@code RunFingerprint}), stored in every
+   * checkpoint this trainer writes.
+   */
+  public void fingerprint(Map<String, String> f) {
+    fingerprint = Map.copyOf(f);
   }
 
   /** The step a {@link #run} continues from: 0, or the restored checkpoint's. */
@@ -183,7 +199,7 @@ public final class Trainer {
           g.inputTokens(),
           tokens,
           secs,
-          (System.nanoTime() - t0) / 1e9,
+          secondsBefore + (System.nanoTime() - t0) / 1e9,
           scaler.scale(),
           controller.stepStats(adapters));
     }
@@ -247,9 +263,14 @@ public final class Trainer {
   }
 
   private void log(TrainListener.StepRecord r) {
+    seconds = r.elapsedSeconds();
     listeners.forEach(l -> l.onStep(r));
     if (r.step() % settings.logEvery() == 0 || r.step() == r.totalSteps()) {
-      double eta = r.elapsedSeconds() / r.step() * (r.totalSteps() - r.step());
+      double eta =
+          etaSeconds(
+              r.step() - segmentStart,
+              r.elapsedSeconds() - secondsBefore,
+              r.totalSteps() - r.step());
       LOG.info(
           String.format(
               "step %d/%d loss %.4f lr %.3g |g| %.3g %.0f tok/s ETA %s",
@@ -281,11 +302,35 @@ public final class Trainer {
     listeners.forEach(l -> l.onEval(done, lastEval));
   }
 
+  /**
+   * The time left at this process's rate: steps it ran over the seconds it took (steps before a
+   * resume ran in another process, at another time).
+   */
+  static double etaSeconds(int stepsHere, double secondsHere, int stepsLeft) {
+    return stepsHere <= 0 ? 0 : secondsHere / stepsHere * stepsLeft;
+  }
+
+  /** Checkpoints when due, at the end, and when a listener asks to stop (then stops). */
   private void maybeCheckpoint(int done) {
     boolean due = settings.checkpointEvery() > 0 && done % settings.checkpointEvery() == 0;
-    if (due || done == settings.totalSteps()) {
-      checkpoint(done);
+    String stop = stopRequested();
+    Path saved = null;
+    if (due || done == settings.totalSteps() || stop != null) {
+      saved = checkpoint(done);
     }
+    if (stop != null && done < settings.totalSteps()) {
+      throw new StoppedException(stop, done, settings.totalSteps(), saved);
+    }
+  }
+
+  private String stopRequested() {
+    for (TrainListener l : listeners) {
+      String why = l.stopRequested();
+      if (why != null) {
+        return why;
+      }
+    }
+    return null;
   }
 
   /** Writes the state to run from step {@code next}; returns the folder (null without a dir). */
@@ -316,7 +361,10 @@ public final class Trainer {
         badSteps,
         adapters.dropout(),
         adapters.entries(),
-        extra);
+        extra,
+        tokens,
+        seconds,
+        fingerprint);
   }
 
   /** The seed of a step: dropout masks are a function of (run seed, step). */
