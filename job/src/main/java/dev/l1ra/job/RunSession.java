@@ -8,11 +8,14 @@ import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.memory.MemoryCheck;
+import dev.l1ra.core.run.RunFingerprint;
 import dev.l1ra.job.report.LossChart;
 import dev.l1ra.job.report.MetricsCsv;
 import dev.l1ra.job.report.RanksCsv;
 import dev.l1ra.job.report.RunPaths;
 import dev.l1ra.job.report.RunResult;
+import dev.l1ra.job.run.Resume;
+import dev.l1ra.job.run.StopSignals;
 import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.SparkGradients;
 import dev.l1ra.job.spark.WorkerSpec;
@@ -32,7 +35,7 @@ import dev.l1ra.model.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -97,16 +100,17 @@ final class RunSession implements AutoCloseable {
   }
 
   /**
-   * The trainer, resumed from the run's latest checkpoint (unless {@code fresh}) or with new
-   * adapters of {@code layout}.
+   * The trainer, resumed from the checkpoint {@code start} names or with new adapters of {@code
+   * layout}; its checkpoints carry {@code fingerprint}, and it stops on {@link
+   * StopSignals#REQUEST}.
    */
-  Trainer resumeOrCreate(RunPaths paths, AdapterLayout layout, boolean fresh) {
-    Optional<Path> ckpt = fresh ? Optional.empty() : Checkpoint.latest(paths.checkpoints());
-    Checkpoint.State resume = ckpt.map(Checkpoint::readState).orElse(null);
+  Trainer resumeOrCreate(
+      RunPaths paths, AdapterLayout layout, Resume start, Map<String, String> fingerprint) {
+    Checkpoint.State resume = start.state();
     adapters =
         resume == null
             ? newAdapters(layout)
-            : Checkpoint.restore(ckpt.get(), resume, driver, optimizer.adam());
+            : Checkpoint.restore(start.checkpoint(), resume, driver, optimizer.adam());
     ranks = new RanksCsv(paths.ranks());
     ranks.start(layout, resume == null ? 0 : resume.step());
     controller = controller(layout);
@@ -120,10 +124,12 @@ final class RunSession implements AutoCloseable {
             eval,
             controller,
             scaler(),
-            List.of(metrics));
+            List.of(metrics, StopSignals.REQUEST));
+    trainer.fingerprint(fingerprint);
     if (resume != null) {
-      LOG.info("resuming from step {} ({})", resume.step(), ckpt.get());
-      trainer.restore(resume, Checkpoint.readTensors(ckpt.get(), Checkpoint.CONTROLLER, driver));
+      LOG.info("resuming from step {} ({})", resume.step(), start.checkpoint());
+      trainer.restore(
+          resume, Checkpoint.readTensors(start.checkpoint(), Checkpoint.CONTROLLER, driver));
     }
     return trainer;
   }
@@ -133,9 +139,17 @@ final class RunSession implements AutoCloseable {
     return trainer.run(trainer.nextStep());
   }
 
-  /** The PEFT adapter and the charts (a chart that cannot be drawn is skipped with a warning). */
-  void export(RunPaths paths, Evaluator.Result base) {
-    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), model.family().architecture());
+  /**
+   * The PEFT adapter (base_model_name_or_path absolute, so it loads from any folder; with its
+   * provenance) and the charts (a chart that cannot be drawn is skipped with a warning).
+   */
+  void export(RunPaths paths, Evaluator.Result base, Map<String, String> provenance) {
+    PeftAdapters.save(
+        adapters,
+        paths.adapter(),
+        RunFingerprint.absolute(cfg.model().path()),
+        model.family().architecture(),
+        provenance);
     LossChart.write(paths.lossCurve(), cfg.run().name(), metrics.curves(), base, null);
     ranks.charts(
         adapters.effectiveLayout(),
@@ -152,7 +166,8 @@ final class RunSession implements AutoCloseable {
       Evaluator.Result base,
       AdapterLayout initial,
       MemoryCheck memory,
-      double seconds) {
+      double seconds,
+      Map<String, String> provenance) {
     return new RunResult(
         cfg,
         model,
@@ -166,7 +181,8 @@ final class RunSession implements AutoCloseable {
         seconds,
         new RunResult.StepSplit(grads.steps(), grads.sparkSeconds(), grads.computeSeconds()),
         memory.estimate(),
-        microBatch);
+        microBatch,
+        provenance);
   }
 
   /** New adapters: gated LoRA for L1RA, SVD-form for AdaLoRA, plain LoRA otherwise. */
@@ -245,6 +261,7 @@ final class RunSession implements AutoCloseable {
 
   @Override
   public void close() {
+    StopSignals.REQUEST.disarm();
     if (metrics != null) {
       metrics.close();
     }

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+  private static final String LAST_LOSS = "last_train_loss"; // checkpoint extra: the final loss
 
   /**
    * Loop settings.
@@ -123,6 +124,9 @@ public final class Trainer {
     secondsBefore = s.seconds();
     seconds = s.seconds();
     segmentStart = s.step();
+    if (s.extra().get(LAST_LOSS) instanceof Number n) {
+      lastLoss = n.doubleValue(); // a finished run resumed for its outputs keeps its final loss
+    }
     if (s.extra().get("controller") instanceof Map<?, ?> m) {
       @SuppressWarnings("unchecked")
       Map<String, Object> cs = (Map<String, Object>) m;
@@ -353,6 +357,9 @@ public final class Trainer {
   public Checkpoint.State state(int next) {
     Map<String, Object> extra = new LinkedHashMap<>();
     extra.put("controller", controller.state());
+    if (Double.isFinite(lastLoss)) {
+      extra.put(LAST_LOSS, lastLoss);
+    }
     return new Checkpoint.State(
         next,
         scaler.scale(),
