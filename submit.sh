@@ -9,6 +9,7 @@
 #       eval             score a model folder (and adapter) on tokenized data
 #       compress         PARA compression of a trained adapter
 #       bench            time training steps of a model shape
+#       bench-dp         time data-parallel communication per step (synthetic worker; any master)
 #       memory CONFIG    peak GPU memory of one worker, and whether it fits
 #   ./submit.sh --local COMMAND --help                    a command's options
 #   ./submit.sh [--dry-run] CONFIG [--set k=v ...]        spark-submit the run to the config's cluster

@@ -7,7 +7,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The Spark session: under spark-submit the master comes from there; for {@code submit.sh --local}
  * (no master set) the config's {@code spark.master}, with task retries enabled ({@code local[N,4]})
- * so a failed task is retried as on a cluster.
+ * so a failed task is retried as on a cluster. Every session can move our records with Kryo ({@link
+ * KryoRecords}).
  */
 public final class SparkSessions {
   private SparkSessions() {}
@@ -21,7 +22,12 @@ public final class SparkSessions {
       b.config("spark.sql.shuffle.partitions", "8");
     }
     conf.forEach(b::config);
-    return b.getOrCreate();
+    SparkConf merged = new SparkConf();
+    conf.forEach(merged::set);
+    b.config(KryoRecords.REGISTRATOR, KryoRecords.registrators(merged));
+    SparkSession spark = b.getOrCreate();
+    KryoRecords.requireUsable(spark.sparkContext().getConf());
+    return spark;
   }
 
   /** local[N] → local[N,4]: Spark's local mode does not retry failed tasks unless told to. */

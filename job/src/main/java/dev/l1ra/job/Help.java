@@ -6,7 +6,7 @@ import java.util.Map;
 /** Usage of every command: {@code --help} (all commands) and {@code COMMAND --help}. */
 final class Help {
   static final List<String> COMMANDS =
-      List.of("run", "train", "prep", "eval", "compress", "bench", "memory", "parity");
+      List.of("run", "train", "prep", "eval", "compress", "bench", "bench-dp", "memory", "parity");
 
   private static final String RUN_OPTIONS =
       """
@@ -115,6 +115,34 @@ final class Help {
             --device D              auto (default), cpu, gpu, gpu:N
             --threads N             intra-op threads of the engine (default: the engine's)
             --seed N                random seed of weights and data
+          """,
+          "bench-dp",
+          """
+          bench-dp [--shape NAME] [--rank R] [--partitions P] [--master M] [--mode sync|rounds]
+          The communication of data-parallel training on a Spark master, with a synthetic worker
+          (no model: gradients and AdamW states of the layout's sizes): per round, broadcast the
+          driver's state, one task per partition returns gradients (sync) or its state after H
+          local steps (rounds), a reduction sums them, the driver runs AdamW or averages. For
+          local-cluster masters first: export SPARK_HOME=$(scripts/spark-home.sh).
+          Last line printed: ms_per_step (median round / H) and its split (broadcast_ms, tasks_ms,
+          transfer_ms, merge_ms, optimizer_ms), bytes per round, settings, as JSON.
+            --shape NAME            tiny (default), small, llama3-1b, llama3-8b, mistral-7b
+            --layers N              keep only N layers of the shape
+            --rank N                LoRA rank on all linear modules (default 16)
+            --partitions N          tasks per round (default 2)
+            --master M              local[N] (default local[2]), local-cluster[N,C,MB], spark://...
+            --mode M                sync (default: one Spark job per step) or rounds
+            --round-steps H         optimizer steps per round (rounds; default 4)
+            --payload P             fp32 (default), fp16 or bf16: gradients (sync), state deltas
+                                    (rounds)
+            --reduce R              auto (default: direct up to 4 partitions, else scatter), direct
+                                    (the driver sums all), scatter (reduce-scatter) or tree
+            --fan-in N              tree: partials per reduce task and at the driver (default 4)
+            --serializer S          java (default) or kryo
+            --steps N               timed rounds after the warm-up (default 5)
+            --warmup N              untimed rounds first (default 1)
+            --set key=value         a Spark setting (repeatable); bench-dp sets
+                                    spark.broadcast.compress and spark.shuffle.compress to false
           """,
           "memory",
           """

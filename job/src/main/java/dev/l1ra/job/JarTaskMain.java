@@ -3,6 +3,7 @@ package dev.l1ra.job;
 import dev.l1ra.core.config.Args;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.data.KryoRecords;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.apache.spark.sql.SparkSession;
@@ -39,6 +40,7 @@ public final class JarTaskMain {
     Args a = Main.runArgs(cmd, rest);
     RunConfig cfg = RunConfigs.load(Path.of(a.configFile(cmd, "CONFIG.yaml")), a.sets());
     SparkSession spark = SparkSession.builder().getOrCreate();
+    KryoRecords.requireUsable(spark.sparkContext().getConf());
     LOG.info(
         "{} {} on the host's Spark {} (session kept open)", cmd, cfg.run().name(), spark.version());
     try {

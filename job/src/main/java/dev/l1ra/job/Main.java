@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
  * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
- * compress}. Bad input ends with a one-line message and exit code 2, also when a Spark task raised
- * it; nothing written earlier is lost. SIGTERM or SIGINT during training stops at the next step
- * with a checkpoint and one line saying how to resume (exit code 143 or 130).
+ * bench-dp}, {@code compress}, {@code memory}, {@code parity}, {@code generate}, {@code compare}.
+ * Bad input ends with a one-line message and exit code 2, also when a Spark task raised it; nothing
+ * written earlier is lost. SIGTERM or SIGINT during training stops at the next step with a
+ * checkpoint and one line saying how to resume (exit code 143 or 130).
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -117,6 +118,9 @@ public final class Main {
       case "bench" -> {
         return BenchCommand.run(rest);
       }
+      case "bench-dp" -> {
+        return BenchDpCommand.run(rest);
+      }
       case "compress" -> {
         return CompressCommand.run(rest);
       }
@@ -126,11 +130,18 @@ public final class Main {
       case "parity" -> {
         return ParityCommand.run(rest);
       }
+      case "generate" -> {
+        return GenerateCommand.run(rest);
+      }
+      case "compare" -> {
+        return CompareCommand.run(rest);
+      }
       default ->
           throw new IllegalArgumentException(
               "unknown command \""
                   + cmd
-                  + "\"; commands: run (default), train, eval, prep, bench, compress, memory, parity");
+                  + "\"; commands: run (default), train, eval, prep, bench, bench-dp, compress,"
+                  + " memory, parity, generate, compare");
     }
   }
 

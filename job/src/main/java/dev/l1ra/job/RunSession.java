@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.l1ra.core.config.L1raSection;
 import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.config.RunConfig;
+import dev.l1ra.core.config.SparkSection;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.memory.MemoryCheck;
@@ -16,9 +17,12 @@ import dev.l1ra.job.report.RunPaths;
 import dev.l1ra.job.report.RunResult;
 import dev.l1ra.job.run.Resume;
 import dev.l1ra.job.run.StopSignals;
+import dev.l1ra.job.spark.OuterUpdate;
 import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.SparkGradients;
+import dev.l1ra.job.spark.SparkRounds;
 import dev.l1ra.job.spark.WorkerSpec;
+import dev.l1ra.job.spark.transport.PayloadDtype;
 import dev.l1ra.model.adapter.AdaLoraAdapter;
 import dev.l1ra.model.adapter.Adapter;
 import dev.l1ra.model.adapter.AdapterSet;
@@ -56,6 +60,7 @@ final class RunSession implements AutoCloseable {
   private final NDManager driver;
   private final TrainOptimizer optimizer;
   private final SparkGradients grads;
+  private final SparkRounds rounds;
   private final SparkEvaluator eval;
   private AdapterSet adapters;
   private RankController controller = RankController.NONE;
@@ -71,16 +76,38 @@ final class RunSession implements AutoCloseable {
     this.driver = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE);
     this.optimizer = new TrainOptimizer(cfg.train().adam(), driver);
     WorkerSpec spec = workerSpec(cfg, model, microBatch);
+    PayloadDtype payload = PayloadDtype.parse(cfg.spark().payload().toString());
+    SparkSection sp = cfg.spark();
+    long seed = cfg.run().seed();
+    int batch = cfg.train().globalBatch();
     this.grads =
-        new SparkGradients(
-            sc,
-            data.indexed(),
-            data.learned(),
-            spec,
-            cfg.run().seed(),
-            cfg.train().globalBatch(),
-            cfg.spark().partitions(),
-            driver);
+        sp.rounds()
+            ? null
+            : new SparkGradients(
+                sc,
+                data.indexed(),
+                data.learned(),
+                spec,
+                seed,
+                batch,
+                sp.partitions(),
+                payload,
+                driver);
+    this.rounds =
+        !sp.rounds()
+            ? null
+            : new SparkRounds(
+                sc,
+                data.indexed(),
+                data.learned(),
+                spec,
+                seed,
+                batch,
+                sp.partitions(),
+                sp.roundSteps(),
+                cfg.train().adam(),
+                payload,
+                new OuterUpdate(sp.outerLr(), sp.outerMomentum(), driver));
     this.eval =
         data.eval() == null
             ? null
@@ -116,15 +143,25 @@ final class RunSession implements AutoCloseable {
     controller = controller(layout);
     metrics = new MetricsCsv(paths.metrics(), controller.statNames());
     Trainer trainer =
-        new Trainer(
-            settings(paths),
-            adapters,
-            optimizer,
-            grads,
-            eval,
-            controller,
-            scaler(),
-            List.of(metrics, StopSignals.REQUEST));
+        rounds == null
+            ? new Trainer(
+                settings(paths),
+                adapters,
+                optimizer,
+                grads,
+                eval,
+                controller,
+                scaler(),
+                List.of(metrics, StopSignals.REQUEST))
+            : Trainer.inRounds(
+                settings(paths),
+                adapters,
+                optimizer,
+                rounds,
+                eval,
+                controller,
+                scaler(),
+                List.of(metrics, StopSignals.REQUEST));
     trainer.fingerprint(fingerprint);
     if (resume != null) {
       LOG.info("resuming from step {} ({})", resume.step(), start.checkpoint());
@@ -179,10 +216,17 @@ final class RunSession implements AutoCloseable {
         ranks.events(),
         controller.ranksMoved(),
         seconds,
-        new RunResult.StepSplit(grads.steps(), grads.sparkSeconds(), grads.computeSeconds()),
+        split(),
         memory.estimate(),
         microBatch,
         provenance);
+  }
+
+  /** Seconds of the training Spark jobs and of their compute (the busiest executor's). */
+  private RunResult.StepSplit split() {
+    return rounds == null
+        ? new RunResult.StepSplit(grads.steps(), grads.sparkSeconds(), grads.computeSeconds())
+        : new RunResult.StepSplit(rounds.steps(), rounds.sparkSeconds(), rounds.computeSeconds());
   }
 
   /** New adapters: gated LoRA for L1RA, SVD-form for AdaLoRA, plain LoRA otherwise. */
@@ -271,7 +315,12 @@ final class RunSession implements AutoCloseable {
     if (eval != null) {
       eval.close();
     }
-    grads.close();
+    if (grads != null) {
+      grads.close();
+    }
+    if (rounds != null) {
+      rounds.close();
+    }
     optimizer.close();
     driver.close();
   }

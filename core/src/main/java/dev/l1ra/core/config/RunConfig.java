@@ -39,6 +39,12 @@ public record RunConfig(
         "must be a multiple of spark.partitions = "
             + spark.partitions()
             + " (each worker takes an equal share of a step's samples)");
+    ConfigException.check(
+        !(spark.rounds() && method == Method.ADALORA),
+        "spark.mode",
+        spark.mode(),
+        "method adalora needs every step's gradients on the driver (its importance scores and"
+            + " budget schedule); use spark.mode: sync, or method l1ra/lora with rounds");
   }
 
   public boolean usesL1ra() {

@@ -1,10 +1,12 @@
 package dev.l1ra.core.optim;
 
+import java.io.Serializable;
+
 /**
  * AdamW's constants (PyTorch's form; the learning rate and weight decay come per step and per
  * parameter group).
  */
-public record AdamSettings(double beta1, double beta2, double eps) {
+public record AdamSettings(double beta1, double beta2, double eps) implements Serializable {
   public AdamSettings {
     if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
       throw new IllegalArgumentException(

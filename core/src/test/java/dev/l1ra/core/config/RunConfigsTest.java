@@ -174,12 +174,36 @@ class RunConfigsTest {
   }
 
   @Test
-  void bf16AndLocalSgdAreRefusedWithTheirReasons() throws IOException {
+  void bf16AndAdaloraInRoundsAreRefusedWithTheirReasons() throws IOException {
     String bf16 = rejected("model.precision=bf16");
     assertTrue(bf16.contains("model.precision = bf16: bf16 is not supported"), bf16);
     assertTrue(bf16.contains("use fp16"), bf16);
-    String sgd = rejected("spark.mode=local-sgd");
-    assertTrue(sgd.contains("spark.mode = local-sgd: only sync is implemented"), sgd);
+    String mode = rejected("spark.mode=local-sgd");
+    assertTrue(mode.contains("spark.mode = local-sgd: not one of [sync, rounds]"), mode);
+    String ada = rejected("spark.mode=rounds", "method=adalora");
+    assertTrue(ada.contains("spark.mode = rounds: method adalora needs every step's"), ada);
+    String h = rejected("spark.mode=rounds", "spark.round_steps=0");
+    assertTrue(h.contains("spark.round_steps = 0: must be >= 1"), h);
+    String mu = rejected("spark.outer_momentum=1");
+    assertTrue(mu.contains("spark.outer_momentum = 1.0: must be in [0, 1)"), mu);
+    String payload = rejected("spark.payload=int8");
+    assertTrue(payload.contains("not one of [fp32, fp16, bf16]"), payload);
+  }
+
+  @Test
+  void roundsModeReadsItsKeysWithDefaults() throws IOException {
+    RunConfig c = RunConfigs.load(write(MINIMAL), List.of("spark.mode=rounds"));
+    assertTrue(c.spark().rounds());
+    assertEquals(8, c.spark().roundSteps());
+    assertEquals(1.0, c.spark().outerLr());
+    assertEquals(0.0, c.spark().outerMomentum());
+    assertEquals(WirePrecision.FP32, c.spark().payload());
+    RunConfig d =
+        RunConfigs.load(
+            write(MINIMAL),
+            List.of("spark.mode=rounds", "spark.round_steps=16", "spark.payload=bf16"));
+    assertEquals(16, d.spark().roundSteps());
+    assertEquals(WirePrecision.BF16, d.spark().payload());
   }
 
   @Test

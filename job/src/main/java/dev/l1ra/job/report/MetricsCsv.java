@@ -28,6 +28,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
   private final String header;
   private BufferedWriter out;
   private StepRecord pending;
+  private final int extraColumns;
   private final List<double[]> curve = new ArrayList<>();
   private final List<double[]> evalCurve = new ArrayList<>();
 
@@ -36,6 +37,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
    */
   public MetricsCsv(Path file, List<String> extra) {
     this.file = file;
+    this.extraColumns = extra.size();
     this.header = BASE_HEADER + extra.stream().map(n -> "," + n).collect(Collectors.joining());
   }
 
@@ -118,7 +120,7 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
             r.tokensPerSecond(),
             r.elapsedSeconds(),
             r.skipped() ? 1 : 0,
-            extra(r.extra()));
+            extra(r.extra(), extraColumns));
     try {
       out.write(row);
       out.newLine();
@@ -128,9 +130,12 @@ public final class MetricsCsv implements TrainListener, AutoCloseable {
     }
   }
 
-  private static String extra(double[] v) {
+  /** The statistics as cells; a step without them (inside a round) gets empty cells. */
+  private static String extra(double[] v, int columns) {
     StringBuilder sb = new StringBuilder();
-    if (v != null) {
+    if (v == null) {
+      sb.append(",".repeat(columns));
+    } else {
       for (double x : v) {
         sb.append(',')
             .append(

@@ -39,6 +39,10 @@ public final class RunReport {
     ObjectNode estimate = n.putObject("memory_estimate_bytes"); // one worker's device, analytic
     r.memory().terms().forEach(estimate::put);
     n.put("spark_partitions", r.config().spark().partitions());
+    n.put("spark_mode", r.config().spark().mode().toString());
+    if (r.config().spark().rounds()) {
+      n.put("round_steps", r.config().spark().roundSteps());
+    }
     n.put("micro_batch", r.microBatch()); // as run (train.micro_batch 0 resolves to what fits)
     ObjectNode provenance = n.putObject("provenance");
     r.provenance().forEach(provenance::put);

@@ -1,6 +1,7 @@
 package dev.l1ra.job.spark;
 
 import dev.l1ra.core.data.Sample;
+import dev.l1ra.job.spark.transport.PayloadDtype;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.train.Evaluator;
 import java.util.ArrayList;
@@ -25,7 +26,10 @@ public final class SparkEvaluator implements Evaluator, AutoCloseable {
 
   @Override
   public Result evaluate(AdapterSet adapters) {
-    StepInput in = adapters == null ? StepInput.baseModel() : StepInput.of(-1, adapters, 1, 1, 0);
+    StepInput in =
+        adapters == null
+            ? StepInput.baseModel()
+            : StepInput.of(-1, adapters, 1, 1, 0, PayloadDtype.FP32, 1);
     Broadcast<StepInput> bc = sc.broadcast(in);
     WorkerSpec ws = spec;
     Result r =

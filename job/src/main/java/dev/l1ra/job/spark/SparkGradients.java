@@ -3,8 +3,12 @@ package dev.l1ra.job.spark;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.l1ra.core.data.DataOrder;
 import dev.l1ra.core.data.Sample;
+import dev.l1ra.job.spark.transport.Payload;
+import dev.l1ra.job.spark.transport.PayloadDtype;
+import dev.l1ra.job.spark.transport.ReducePlan;
+import dev.l1ra.job.spark.transport.Reduced;
+import dev.l1ra.job.spark.transport.Reduction;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.TrainableParam;
 import dev.l1ra.model.engine.Ops;
@@ -13,35 +17,27 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Synchronous data parallelism on Spark, in the style of MLlib's gradient descent: each optimizer
- * step is one Spark job — broadcast the driver's adapter values, let every partition's task compute
- * the token-weighted gradient sums of its B/P samples with the executor's cached model, and combine
- * the partial sums with treeAggregate. The driver applies the optimizer.
+ * Synchronous data parallelism on Spark: each optimizer step is one Spark job — broadcast the
+ * driver's adapter values (one fp32 payload), let every partition's task compute the token-weighted
+ * gradient sums of its B/P samples with the executor's cached model, and sum the tasks' gradient
+ * payloads with a reduce-scatter in a fixed order ({@link Reduction}), so the driver receives one
+ * copy, not one per task. The driver applies the optimizer.
  */
 public final class SparkGradients implements GradientSource {
-  private static final Logger LOG = LoggerFactory.getLogger(SparkGradients.class);
-
-  private final JavaSparkContext sc;
-  private final JavaPairRDD<Long, Sample> indexed;
-  private final int[] learned;
+  private final ShardedData data;
   private final WorkerSpec spec;
-  private final DataOrder order;
-  private final int globalBatch;
-  private final int partitions;
   private final NDManager manager;
-  private EpochShards epoch;
-  private double sparkSeconds;
-  private double computeSeconds;
-  private int steps;
+  private final PayloadDtype payload;
+  private final ReducePlan reduce;
 
   /**
    * @param samples training samples in their global order (sorted by id)
+   * @param payload precision of the gradients tasks send back
    * @param manager where gradient arrays are created on the driver (the optimizer's device)
    */
   public SparkGradients(
@@ -52,111 +48,101 @@ public final class SparkGradients implements GradientSource {
       long seed,
       int globalBatch,
       int partitions,
+      PayloadDtype payload,
       NDManager manager) {
-    this.sc = sc;
-    this.indexed = samples;
-    this.learned = learnedTokens;
+    this.data = new ShardedData(sc, samples, learnedTokens, seed, globalBatch, partitions);
     this.spec = spec;
-    this.order = new DataOrder(seed, learnedTokens.length, globalBatch);
-    this.globalBatch = globalBatch;
-    this.partitions = partitions;
     this.manager = manager;
+    this.payload = payload;
+    this.reduce = ReducePlan.forPartitions(partitions);
   }
 
   @Override
   public StepGradients compute(
       int step, int[] sampleIndices, AdapterSet adapters, double lossScale, long seed) {
-    long t0 = System.nanoTime();
-    EpochShards shards = shardsFor(order.epochOf(step));
+    long t0 = data.startJob();
     double normalizer = 0;
     for (int i : sampleIndices) {
-      normalizer += learned[i];
+      normalizer += data.learnedTokens(i);
     }
-    StepInput in = StepInput.of(step, adapters, Math.max(1, normalizer), lossScale, seed);
-    Broadcast<StepInput> bc = sc.broadcast(in);
-    int stepInEpoch = step % order.stepsPerEpoch();
-    WorkerSpec ws = spec;
-    int b = globalBatch;
-    GradPartial sum =
-        shards
-            .shards
-            .mapPartitionsWithIndex(
-                (p, it) -> {
-                  StepInput s = bc.value();
-                  TaskFaults.maybeFail(s.step(), p);
-                  List<Sample> mine = it.next().forStep(stepInEpoch, b);
-                  long seedP = s.seed() * 31 + p;
-                  return List.of(
-                          Worker.get(ws)
-                              .gradients(
-                                  s, mine, ws.microBatch(), ws.padId(), seedP, ws.recompute()))
-                      .iterator();
-                },
-                true)
-            .treeAggregate(null, GradPartial::merge, GradPartial::merge);
+    int chunks = reduce.strategy() == ReducePlan.Strategy.SCATTER ? reduce.chunks() : 1;
+    StepInput in =
+        StepInput.of(step, adapters, Math.max(1, normalizer), lossScale, seed, payload, chunks);
+    Broadcast<StepInput> bc = data.sc.broadcast(in);
+    Reduced sum = Reduction.sum(tasks(bc, step), reduce, null);
     bc.destroy();
-    sparkSeconds += (System.nanoTime() - t0) / 1e9;
-    computeSeconds += sum.computeSeconds();
-    steps++;
+    data.endJob(t0, 1);
     return new StepGradients(
-        toArrays(adapters, sum), sum.nllSum(), sum.learned(), sum.input(), false);
+        toArrays(adapters, sum), sum.scalar(0), (long) sum.scalar(1), (long) sum.scalar(2), false);
   }
 
-  private EpochShards shardsFor(int e) {
-    if (epoch == null || epoch.epoch != e) {
-      if (epoch != null) {
-        epoch.close();
-      }
-      LOG.info("placing epoch {} on {} partition(s)", e, partitions);
-      epoch = EpochShards.build(sc, indexed, order, e, globalBatch, partitions);
-    }
-    return epoch;
+  /** One task per partition: its share of the step's samples, gradients as payload chunks. */
+  private JavaRDD<Payload> tasks(Broadcast<StepInput> bc, int step) {
+    EpochShards shards = data.shardsFor(step);
+    int stepInEpoch = step % data.order.stepsPerEpoch();
+    WorkerSpec ws = spec;
+    int b = data.globalBatch;
+    ExecutorSeconds compute = data.compute;
+    return shards.shards.mapPartitionsWithIndex(
+        (p, it) -> {
+          StepInput s = bc.value();
+          TaskFaults.maybeFail(s.step(), p);
+          List<Sample> mine = it.next().forStep(stepInEpoch, b);
+          long c0 = System.nanoTime();
+          List<Payload> out = Worker.get(ws).gradients(s, mine, s.seed() * 31 + p, ws);
+          compute.addHere((System.nanoTime() - c0) / 1e9);
+          return out.iterator();
+        },
+        true);
   }
 
   /**
-   * Host gradient sums → arrays on the driver's device, by parameter name, copied into engine
+   * The summed gradients as arrays on the driver's device, by parameter name, copied into engine
    * memory (as parameters and optimizer state are, see {@code Ops.engineOwned}) so the optimizer
    * never works on storage whose alignment and lifetime a Java buffer decides.
    */
-  private Map<String, NDArray> toArrays(AdapterSet adapters, GradPartial sum) {
-    Map<String, NDArray> out = new LinkedHashMap<>();
+  private Map<String, NDArray> toArrays(AdapterSet adapters, Reduced sum) {
     List<TrainableParam> params = adapters.trainable();
+    int[] lengths = new int[params.size()];
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = Math.toIntExact(params.get(i).array().size());
+    }
+    List<float[]> grads = sum.split(lengths);
+    Map<String, NDArray> out = new LinkedHashMap<>();
     for (int i = 0; i < params.size(); i++) {
       Shape s = params.get(i).array().getShape();
-      out.put(params.get(i).name(), Ops.engineOwned(manager.create(sum.grads()[i], s)));
+      out.put(params.get(i).name(), Ops.engineOwned(manager.create(grads.get(i), s)));
     }
     return out;
   }
 
   /** Wall seconds of the gradient Spark jobs so far (compute included). */
   public double sparkSeconds() {
-    return sparkSeconds;
+    return data.sparkSeconds();
   }
 
   /** Gradient Spark jobs run by this process (steps of a resumed run before it are not counted). */
   public int steps() {
-    return steps;
+    return data.steps();
   }
 
-  /** Seconds of forward/backward on the slowest task of each step, summed over steps. */
+  /** Seconds of compute on the busiest executor of each step, summed over steps. */
   public double computeSeconds() {
-    return computeSeconds;
+    return data.computeSeconds();
   }
 
   @Override
   public int learnedTokens(int sampleIndex) {
-    return learned[sampleIndex];
+    return data.learnedTokens(sampleIndex);
   }
 
   @Override
   public int size() {
-    return learned.length;
+    return data.size();
   }
 
   @Override
   public void close() {
-    if (epoch != null) {
-      epoch.close();
-    }
+    data.close();
   }
 }

@@ -73,6 +73,32 @@ public final class L1raController implements RankController {
     if (step % interval != 0 || step >= totalSteps || step <= warmupSteps) {
       return;
     }
+    allocate(step, adapters, adam);
+  }
+
+  /**
+   * Rounds of local steps: one event at the round's end when any step of the round was due one
+   * (after the warm-up, before the last step); the gates are the workers' averaged gates.
+   */
+  @Override
+  public void afterRound(
+      int from, int to, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix) {
+    if (dueInRound(from, to, totalSteps, interval, warmupSteps)) {
+      allocate(to, adapters, adam);
+    }
+  }
+
+  /**
+   * Whether the round of 0-based steps [from, to) holds an event: a multiple of {@code interval}
+   * among the 1-based steps from+1..to that is after the warm-up, in a round that is not the last.
+   */
+  static boolean dueInRound(int from, int to, int totalSteps, int interval, int warmupSteps) {
+    int lastDue = to / interval * interval;
+    return lastDue > from && lastDue > warmupSteps && to < totalSteps;
+  }
+
+  /** One allocation event at 1-based {@code step}: plan from the gates, then resize. */
+  private void allocate(int step, AdapterSet adapters, AdamW adam) {
     RankPlan plan = L1raPlanner.plan(snapshots(adapters), planner);
     try {
       RankSurgery.apply(plan, adapters, adam, seed, step, initial, rescaleAlpha);

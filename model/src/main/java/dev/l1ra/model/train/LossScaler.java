@@ -1,12 +1,15 @@
 package dev.l1ra.model.train;
 
+import java.io.Serializable;
+
 /**
  * Dynamic loss scaling for fp16 (as torch.cuda.amp.GradScaler): the loss is multiplied by the scale
  * before backward; a step whose gradients overflow is skipped and the scale halved; after {@code
  * growthInterval} good steps in a row the scale doubles. Immutable: each step returns the next
  * state (it is part of the checkpoint).
  */
-public record LossScaler(double scale, int goodSteps, int growthInterval, boolean enabled) {
+public record LossScaler(double scale, int goodSteps, int growthInterval, boolean enabled)
+    implements Serializable {
   public static final double MIN_SCALE = 1.0;
 
   public static LossScaler disabled() {

@@ -35,6 +35,19 @@ public interface RankController {
   void afterStep(int step, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix);
 
   /**
+   * After 0-based steps [from, to) ran as one round (one step in sync mode): by default {@link
+   * #afterStep} for each of them, all seeing the round's final state.
+   *
+   * @param lrMatrix the A/B learning rate of the round's last step
+   */
+  default void afterRound(
+      int from, int to, int totalSteps, AdapterSet adapters, AdamW adam, double lrMatrix) {
+    for (int step = from + 1; step <= to; step++) {
+      afterStep(step, totalSteps, adapters, adam, lrMatrix);
+    }
+  }
+
+  /**
    * Before the optimizer update: may add data-independent gradient terms (AdaLoRA's orthogonality
    * regulariser) to {@code grads}, which are scaled by {@code lossScale}.
    */

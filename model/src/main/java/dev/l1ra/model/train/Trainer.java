@@ -7,6 +7,7 @@ import dev.l1ra.core.optim.GateRule;
 import dev.l1ra.model.adapter.AdapterSet;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,9 @@ import org.slf4j.LoggerFactory;
 public final class Trainer {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   private static final String LAST_LOSS = "last_train_loss"; // checkpoint extra: the final loss
+
+  /** Prefix of the round source's tensors among the controller tensors of a checkpoint. */
+  private static final String OUTER = "rounds/";
 
   /**
    * Loop settings.
@@ -68,6 +72,7 @@ public final class Trainer {
   private final RankController controller;
   private final List<TrainListener> listeners;
   private final DataOrder order;
+  private final RoundSource rounds;
   private LossScaler scaler;
   private int badSteps;
   private int nextStep;
@@ -79,7 +84,9 @@ public final class Trainer {
   private Map<String, String> fingerprint;
   private double lastLoss = Double.NaN;
   private Evaluator.Result lastEval;
+  private int lastEvalStep = -1;
 
+  /** A trainer that runs one step at a time, with gradients from {@code source}. */
   public Trainer(
       Settings settings,
       AdapterSet adapters,
@@ -89,25 +96,65 @@ public final class Trainer {
       RankController controller,
       LossScaler scaler,
       List<TrainListener> listeners) {
+    this(settings, adapters, optimizer, source, null, evaluator, controller, scaler, listeners);
+  }
+
+  /**
+   * A trainer that runs rounds of local steps from {@code rounds} (the optimizer's state is the
+   * driver's copy that rounds start from and end with).
+   */
+  public static Trainer inRounds(
+      Settings settings,
+      AdapterSet adapters,
+      TrainOptimizer optimizer,
+      RoundSource rounds,
+      Evaluator evaluator,
+      RankController controller,
+      LossScaler scaler,
+      List<TrainListener> listeners) {
+    return new Trainer(
+        settings, adapters, optimizer, null, rounds, evaluator, controller, scaler, listeners);
+  }
+
+  private Trainer(
+      Settings settings,
+      AdapterSet adapters,
+      TrainOptimizer optimizer,
+      GradientSource source,
+      RoundSource rounds,
+      Evaluator evaluator,
+      RankController controller,
+      LossScaler scaler,
+      List<TrainListener> listeners) {
     this.settings = settings;
     this.adapters = adapters;
     this.optimizer = optimizer;
     this.source = source;
+    this.rounds = rounds;
     this.evaluator = evaluator;
     this.controller =
         Objects.requireNonNull(controller, "controller (RankController.NONE for none)");
     this.scaler = scaler;
     this.listeners = List.copyOf(listeners);
-    this.order = new DataOrder(settings.seed(), source.size(), settings.globalBatch());
+    int size = source != null ? source.size() : rounds.size();
+    this.order = new DataOrder(settings.seed(), size, settings.globalBatch());
   }
 
   /**
    * Restores the state of a checkpoint (adapters and moments are restored by the caller).
    *
-   * @param controllerTensors the rank controller's tensors ({@link Checkpoint#readTensors})
+   * @param controllerTensors the rank controller's and the round source's tensors ({@link
+   *     Checkpoint#readTensors})
    */
   public void restore(Checkpoint.State s, Map<String, NDArray> controllerTensors) {
-    controller.restoreTensors(controllerTensors);
+    Map<String, NDArray> own = new LinkedHashMap<>();
+    Map<String, NDArray> outer = new LinkedHashMap<>();
+    controllerTensors.forEach(
+        (k, v) -> (k.startsWith(OUTER) ? outer : own).put(k.replaceFirst("^" + OUTER, ""), v));
+    controller.restoreTensors(own);
+    if (rounds != null) {
+      rounds.restoreTensors(outer);
+    }
     restore(s);
   }
 
@@ -151,16 +198,18 @@ public final class Trainer {
   public Summary run(int start) {
     long t0 = System.nanoTime();
     listeners.forEach(l -> l.onStart(start, settings.totalSteps()));
-    for (int step = start; step < settings.totalSteps(); step++) {
-      TrainListener.StepRecord r = trainStep(step, t0);
-      maybeReallocate(step);
-      log(r);
-      maybeEvaluate(step + 1);
-      maybeCheckpoint(step + 1);
+    int step = start;
+    while (step < settings.totalSteps()) {
+      int end = rounds == null ? step + 1 : rounds.roundEnd(step, settings.totalSteps());
+      List<TrainListener.StepRecord> done =
+          rounds == null ? List.of(trainStep(step, t0)) : trainRound(step, end, t0);
+      maybeReallocate(step, end);
+      done.forEach(this::log);
+      maybeEvaluate(step, end);
+      maybeCheckpoint(step, end);
+      step = end;
     }
-    if (lastEval == null
-        || settings.evalEvery() <= 0
-        || settings.totalSteps() % settings.evalEvery() != 0) {
+    if (lastEvalStep != settings.totalSteps()) {
       evaluate(settings.totalSteps());
     }
     Summary s =
@@ -186,7 +235,7 @@ public final class Trainer {
         TrainOptimizer.zeroGrad(adapters);
       }
       boolean ok = !o.skipped() && Double.isFinite(g.nllSum());
-      handleBadStep(step, ok, o, g);
+      handleBadStep(step, ok, g.loss(), o.gradNorm());
       scaler = scaler.next(!o.skipped());
       tokens += g.inputTokens();
       if (ok) {
@@ -210,6 +259,62 @@ public final class Trainer {
   }
 
   /**
+   * Steps [step, end) as one round on the workers; the driver's adapters and optimizer hold the
+   * averaged state afterwards. The controller's statistics are read once, for the round's last step
+   * (the steps before it have none).
+   */
+  private List<TrainListener.StepRecord> trainRound(int step, int end, long t0) {
+    long s0 = System.nanoTime();
+    int n = end - step;
+    double[] lrs = new double[n];
+    long[] seeds = new long[n];
+    for (int h = 0; h < n; h++) {
+      lrs[h] = settings.lr().applyAsDouble(step + h);
+      seeds[h] = stepSeed(step + h);
+    }
+    RoundSource.Plan plan =
+        new RoundSource.Plan(
+            step,
+            lrs,
+            seeds,
+            settings.weightDecay(),
+            settings.maxGradNorm(),
+            settings.gates(),
+            scaler);
+    List<RoundSource.StepOutcome> out = rounds.run(plan, adapters, optimizer.adam());
+    double[] stats = controller.stepStats(adapters);
+    double secs = (System.nanoTime() - s0) / 1e9 / n;
+    List<TrainListener.StepRecord> records = new ArrayList<>(n);
+    for (int h = 0; h < n; h++) {
+      RoundSource.StepOutcome o = out.get(h);
+      boolean ok = o.skippedWorkers() == 0 && Double.isFinite(o.nllSum());
+      handleBadStep(step + h, ok, o.loss(), o.gradNorm());
+      double scale = scaler.scale();
+      scaler = scaler.next(o.skippedWorkers() == 0);
+      tokens += o.inputTokens();
+      if (ok) {
+        lastLoss = o.loss();
+      }
+      double elapsed = secondsBefore + (System.nanoTime() - t0) / 1e9 - secs * (n - 1 - h);
+      records.add(
+          new TrainListener.StepRecord(
+              step + h + 1,
+              settings.totalSteps(),
+              o.loss(),
+              lrs[h],
+              o.gradNorm(),
+              !ok,
+              o.inputTokens(),
+              tokens,
+              secs,
+              elapsed,
+              scale,
+              h == n - 1 ? stats : null));
+    }
+    return records;
+  }
+
+  /**
    * The step's gradients by name, or null when they are the parameters' own .grad and nothing on
    * the host needs them (the optimizer then reads them inside its engine calls).
    */
@@ -226,21 +331,20 @@ public final class Trainer {
   }
 
   /** A skipped fp16 overflow is normal while the loss scale settles; NaN losses are not. */
-  private void handleBadStep(
-      int step, boolean ok, TrainOptimizer.Outcome o, GradientSource.StepGradients g) {
+  private void handleBadStep(int step, boolean ok, double loss, double gradNorm) {
     if (ok) {
       badSteps = 0;
       return;
     }
     skipped++;
     boolean overflowOnly =
-        scaler.enabled() && Double.isFinite(g.nllSum()) && scaler.scale() > LossScaler.MIN_SCALE;
+        scaler.enabled() && Double.isFinite(loss) && scaler.scale() > LossScaler.MIN_SCALE;
     LOG.warn(
         "step {}: {} (loss {}, grad norm {}); the update was skipped{}",
         step + 1,
         overflowOnly ? "fp16 gradient overflow" : "non-finite loss or gradient",
-        g.loss(),
-        o.gradNorm(),
+        loss,
+        gradNorm,
         overflowOnly ? ", loss scale " + scaler.scale() + " -> " + scaler.scale() / 2 : "");
     if (overflowOnly) {
       return;
@@ -257,13 +361,19 @@ public final class Trainer {
     }
   }
 
-  private void maybeReallocate(int step) {
-    controller.afterStep(
-        step + 1,
+  /** After steps [step, end): the controller may reallocate ranks (L1RA: at most once). */
+  private void maybeReallocate(int step, int end) {
+    int events = controller.events();
+    controller.afterRound(
+        step,
+        end,
         settings.totalSteps(),
         adapters,
         optimizer.adam(),
-        settings.lr().applyAsDouble(step));
+        settings.lr().applyAsDouble(end - 1));
+    if (rounds != null && controller.events() != events) {
+      rounds.ranksChanged();
+    }
   }
 
   private void log(TrainListener.StepRecord r) {
@@ -288,10 +398,16 @@ public final class Trainer {
     }
   }
 
-  private void maybeEvaluate(int done) {
-    if (settings.evalEvery() > 0 && done % settings.evalEvery() == 0) {
-      evaluate(done);
+  /** Evaluates after steps [step, end) when an evaluation fell due among them. */
+  private void maybeEvaluate(int step, int end) {
+    if (dueWithin(settings.evalEvery(), step, end)) {
+      evaluate(end);
     }
+  }
+
+  /** Whether a multiple of {@code every} (> 0) lies in (step, end]. */
+  static boolean dueWithin(int every, int step, int end) {
+    return every > 0 && end / every > step / every;
   }
 
   private void evaluate(int done) {
@@ -299,6 +415,7 @@ public final class Trainer {
       return;
     }
     lastEval = evaluator.evaluate(adapters);
+    lastEvalStep = done;
     LOG.info(
         String.format(
             "eval at step %d: loss %.4f perplexity %.3f (%d tokens)",
@@ -314,16 +431,19 @@ public final class Trainer {
     return stepsHere <= 0 ? 0 : secondsHere / stepsHere * stepsLeft;
   }
 
-  /** Checkpoints when due, at the end, and when a listener asks to stop (then stops). */
-  private void maybeCheckpoint(int done) {
-    boolean due = settings.checkpointEvery() > 0 && done % settings.checkpointEvery() == 0;
+  /**
+   * Checkpoints after steps [step, end) when one fell due among them, at the end, and when a
+   * listener asks to stop (then stops).
+   */
+  private void maybeCheckpoint(int step, int end) {
+    boolean due = dueWithin(settings.checkpointEvery(), step, end);
     String stop = stopRequested();
     Path saved = null;
-    if (due || done == settings.totalSteps() || stop != null) {
-      saved = checkpoint(done);
+    if (due || end == settings.totalSteps() || stop != null) {
+      saved = checkpoint(end);
     }
-    if (stop != null && done < settings.totalSteps()) {
-      throw new StoppedException(stop, done, settings.totalSteps(), saved);
+    if (stop != null && end < settings.totalSteps()) {
+      throw new StoppedException(stop, end, settings.totalSteps(), saved);
     }
   }
 
@@ -344,13 +464,24 @@ public final class Trainer {
     }
     Path dir = Checkpoint.folder(settings.checkpointDir(), next);
     listeners.forEach(l -> l.beforeCheckpoint(next));
-    Checkpoint.save(dir, adapters, optimizer.adam(), state(next), controller.tensors());
+    Checkpoint.save(dir, adapters, optimizer.adam(), state(next), checkpointTensors());
     try {
       Checkpoint.prune(settings.checkpointDir(), settings.keepCheckpoints());
     } catch (UncheckedIOException e) {
       LOG.warn("could not prune old checkpoints in {}: {}", settings.checkpointDir(), e.toString());
     }
     return dir;
+  }
+
+  /** The controller's tensors, and the round source's under their prefix. */
+  private Map<String, NDArray> checkpointTensors() {
+    Map<String, NDArray> own = rounds == null ? Map.of() : rounds.tensors();
+    if (own.isEmpty()) {
+      return controller.tensors();
+    }
+    Map<String, NDArray> all = new LinkedHashMap<>(controller.tensors());
+    own.forEach((k, v) -> all.put(OUTER + k, v));
+    return all;
   }
 
   /** The scalar state to resume at step {@code next}. */
