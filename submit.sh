@@ -42,6 +42,14 @@ export MKL_DYNAMIC=FALSE       # bitwise-reproducible CPU BLAS (see EngineInfo)
 JVM_OPTS=(@conf/java17-opens.args -Dai.djl.offline=true -XX:+UseParallelGC -Xmx${L1RA_HEAP:-6g}
           -Dlog4j2.configurationFile=conf/log4j2.properties ${L1RA_JAVA_OPTS:-})
 
+# the commit the jars are built from (report.json and the adapter's provenance.json name it)
+git_commit() {
+  local c
+  c=$(git rev-parse HEAD 2>/dev/null) || { echo unknown; return; }
+  [[ -z $(git status --porcelain --untracked-files=no 2>/dev/null) ]] || c="$c-dirty"
+  echo "$c"
+}
+
 job_jar() { ls job/target/l1ra-job-*.jar 2>/dev/null | grep -v -e sources -e tests | head -1 || true; }
 
 # true when $1 is missing or older than a main source file, a pom or the JVM options file
@@ -57,7 +65,7 @@ build_local() {
   jar=$(job_jar)
   if [[ -z $jar ]] || stale "$jar" || stale job/target/classpath.txt; then
     echo "building the project (mvn package; later runs reuse job/target until a source changes) ..." >&2
-    mvn -B -q -DskipTests package >&2
+    mvn -B -q -DskipTests -Dgit.commit="$(git_commit)" package >&2
     touch "$(job_jar)" job/target/classpath.txt
   fi
 }
@@ -66,6 +74,7 @@ if [[ $local_mode -eq 1 ]]; then
   build_local
   # in-process Spark needs no network address; without this Spark warns about the host name
   export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+  export L1RA_LAUNCHER="./submit.sh --local"   # how a stopped run names the command that resumes it
   exec java "${JVM_OPTS[@]}" -cp "$(job_jar):$(cat job/target/classpath.txt)" dev.l1ra.job.Main "$@"
 fi
 
@@ -86,7 +95,7 @@ esac
 build_local
 if stale "$cluster_jar"; then
   echo "building the cluster jar (mvn -P$profiles package) ..." >&2
-  mvn -B -q -DskipTests -P"$profiles" package -pl job -am >&2
+  mvn -B -q -DskipTests -Dgit.commit="$(git_commit)" -P"$profiles" package -pl job -am >&2
   touch "$cluster_jar"
 fi
 submit=(java -cp "$(job_jar):$(cat job/target/classpath.txt)" dev.l1ra.job.SubmitCommand)

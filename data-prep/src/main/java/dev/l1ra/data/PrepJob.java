@@ -36,8 +36,36 @@ public final class PrepJob {
   private PrepJob() {}
 
   public static PrepResult run(SparkSession spark, PrepSection cfg) {
+    return run(spark, cfg, PrepFingerprint.of(cfg, spark.sparkContext().hadoopConfiguration()));
+  }
+
+  /**
+   * As {@link #run(SparkSession, PrepSection)}, with the inputs' fingerprint already taken (stored
+   * in stats.json). The tokenizer and the output folder are checked here, on the driver, before any
+   * Spark task could fail on them.
+   */
+  public static PrepResult run(SparkSession spark, PrepSection cfg, Map<String, String> fp) {
     long t0 = System.nanoTime();
     ChatTemplate template = template(cfg);
+    checkTokenizer(cfg);
+    PrepOutput output = PrepOutput.begin(spark, cfg.out());
+    try {
+      PrepResult result = prepare(spark, cfg, fp, template, output, t0);
+      output.removeLeftovers();
+      return result;
+    } catch (RuntimeException e) {
+      output.discard();
+      throw e;
+    }
+  }
+
+  private static PrepResult prepare(
+      SparkSession spark,
+      PrepSection cfg,
+      Map<String, String> fp,
+      ChatTemplate template,
+      PrepOutput output,
+      long t0) {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     LongAccumulator rows = sc.sc().longAccumulator("prep rows");
     LongAccumulator tokens = sc.sc().longAccumulator("prep tokens");
@@ -58,7 +86,6 @@ public final class PrepJob {
       Map<String, Long> reasons = new TreeMap<>(rejected.map(RawRow::reason).countByValue());
       long read = raw.count();
       PrepStats stats = good.aggregate(new PrepStats(), PrepStats::add, PrepStats::merge);
-      PrepOutput output = PrepOutput.begin(spark, cfg.out());
       output.writeRejected(rejected);
       checkRejectedShare(cfg, read, reasons, output);
       Map<String, Long> written = new TreeMap<>();
@@ -83,11 +110,28 @@ public final class PrepJob {
               template.name(),
               cfg.mode().toString(),
               cfg.seqLen(),
-              (System.nanoTime() - t0) / 1e9);
+              (System.nanoTime() - t0) / 1e9,
+              fp);
       output.commit(result);
       raw.unpersist(false);
       outcomes.unpersist(false);
       return result;
+    }
+  }
+
+  /** The tokenizer loads here, on the driver, or the job stops naming it (before Spark tasks). */
+  private static void checkTokenizer(PrepSection cfg) {
+    PrepFingerprint.requireTokenizer(cfg.tokenizer());
+    try {
+      Tokenization.open(cfg.tokenizer()).close();
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException(
+          "prep.tokenizer "
+              + cfg.tokenizer()
+              + " cannot be loaded ("
+              + e.getMessage()
+              + "); it must be a Hugging Face tokenizer.json (or the folder holding it)",
+          e);
     }
   }
 

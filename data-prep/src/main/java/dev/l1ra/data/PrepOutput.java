@@ -7,6 +7,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
@@ -21,6 +22,8 @@ import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The output folder of a run, on any Hadoop file system (local, HDFS, S3A, DBFS): everything is
@@ -28,6 +31,7 @@ import org.apache.spark.sql.types.StructType;
  * the previous output as it was.
  */
 final class PrepOutput {
+  private static final Logger LOG = LoggerFactory.getLogger(PrepOutput.class);
   static final String SCHEMA_KEY = "l1ra.schema_version";
 
   private final SparkSession spark;
@@ -42,14 +46,31 @@ final class PrepOutput {
     this.fs = fs;
   }
 
+  /**
+   * Creates the temporary folder beside {@code out}, on the driver, so that an output that cannot
+   * be written stops the job before any Spark work.
+   */
   static PrepOutput begin(SparkSession spark, String out) {
     Path o = new Path(out);
+    Path tmp = new Path(o.getParent(), "." + o.getName() + ".tmp-" + System.currentTimeMillis());
     try {
       FileSystem fs = o.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      Path tmp = new Path(o.getParent(), "." + o.getName() + ".tmp-" + System.currentTimeMillis());
+      if (!fs.mkdirs(tmp)) {
+        throw new IOException("mkdirs returned false");
+      }
       return new PrepOutput(spark, o, tmp, fs);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot use output " + out + ": " + e, e);
+      throw new IllegalStateException(
+          "prep output "
+              + out
+              + " cannot be written: creating "
+              + tmp
+              + " failed ("
+              + e.getMessage()
+              + "); make "
+              + o.getParent()
+              + " writable or set prep.out (CLI: --out) to a folder that is",
+          e);
     }
   }
 
@@ -149,6 +170,36 @@ final class PrepOutput {
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot finish output " + out + " (the new data is in " + tmp + "): " + e, e);
+    }
+  }
+
+  /**
+   * Deletes what earlier failed or interrupted runs left beside {@code out}: {@code .<out>.tmp-*}
+   * and {@code .<out>.old-*} folders and {@code <out>.failed} (logged). Called after a successful
+   * commit.
+   */
+  void removeLeftovers() {
+    String name = out.getName();
+    try {
+      for (FileStatus s : fs.listStatus(out.getParent())) {
+        String n = s.getPath().getName();
+        boolean temp = n.startsWith("." + name + ".tmp-") || n.startsWith("." + name + ".old-");
+        if (temp || n.equals(name + ".failed")) {
+          fs.delete(s.getPath(), true);
+          LOG.info("removed {}, left by an earlier failed or interrupted prep", s.getPath());
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("could not remove old temporary folders beside {}: {}", out, e.toString());
+    }
+  }
+
+  /** After a failure: the temporary folder goes, unless {@link #abandon} kept it as .failed. */
+  void discard() {
+    try {
+      fs.delete(tmp, true);
+    } catch (IOException e) {
+      LOG.warn("could not delete {}: {}", tmp, e.toString());
     }
   }
 

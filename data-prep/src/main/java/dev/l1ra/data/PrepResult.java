@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param written examples per split (packed rows in pack mode)
  * @param rejected rows per rejection reason
+ * @param fingerprint what the data was made from ({@link PrepFingerprint})
  */
 public record PrepResult(
     String out,
@@ -21,7 +22,8 @@ public record PrepResult(
     String template,
     String mode,
     int seqLen,
-    double seconds) {
+    double seconds,
+    Map<String, String> fingerprint) {
   public static final int SCHEMA_VERSION = 1;
 
   public long rejectedTotal() {
@@ -59,6 +61,8 @@ public record PrepResult(
     tokens.histogram().forEach((k, v) -> h.put("<=" + k, v));
     n.put("seconds", seconds);
     n.put("tokens_per_second", seconds > 0 ? tokens.tokens() / seconds : 0);
+    ObjectNode f = n.putObject(PrepFingerprint.KEY);
+    fingerprint.forEach(f::put);
     return n;
   }
 }

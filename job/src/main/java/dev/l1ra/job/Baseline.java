@@ -27,8 +27,12 @@ final class Baseline {
     return cfg.run().baseline() && cfg.method() != Method.LORA;
   }
 
-  /** Trains the baseline of {@code main} (its report written) and redraws main's loss chart. */
-  static RunResult run(SparkSession spark, RunResult main) {
+  /**
+   * Trains the baseline of {@code main} (its report written) and redraws main's loss chart.
+   *
+   * @param fresh the main run started over, so the baseline does too
+   */
+  static RunResult run(SparkSession spark, RunResult main, boolean fresh) {
     RunConfig cfg = main.config();
     int adapters = main.finalLayout().size();
     int r =
@@ -47,7 +51,7 @@ final class Baseline {
                 "run.name=" + cfg.run().name() + "-lora-baseline",
                 "run.baseline=false"));
     LOG.info("same-budget LoRA baseline: r = {} on {} adapters (Σr {})", r, adapters, r * adapters);
-    RunResult base = TrainJob.run(spark, b, false);
+    RunResult base = TrainJob.run(spark, b, fresh);
     LossChart.write(
         main.paths().lossCurve(),
         cfg.run().name(),

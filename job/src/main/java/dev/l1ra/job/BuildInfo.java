@@ -1,11 +1,16 @@
 package dev.l1ra.job;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import scala.util.Properties;
 
 /**
@@ -22,6 +27,57 @@ record BuildInfo(String sparkVersion, String scalaBinary) {
 
   /** What this jar was built for. */
   static BuildInfo current() {
+    Map<String, String> p = properties();
+    return new BuildInfo(p.get("spark.version"), p.get("scala.binary.version"));
+  }
+
+  /** The project's version as built, e.g. 0.1.0-SNAPSHOT. */
+  static String projectVersion() {
+    return properties().getOrDefault("project.version", "unknown");
+  }
+
+  /**
+   * The git commit of this code: as recorded by the build ({@code -Dgit.commit=...}, which
+   * submit.sh passes), else of the repository the classes are in ({@code git rev-parse HEAD}, with
+   * {@code -dirty} when tracked files differ from it), else {@code unknown} (e.g. a cluster jar
+   * built without it).
+   */
+  static String gitCommit() {
+    String built = properties().getOrDefault("git.commit", "unknown");
+    if (!built.equals("unknown") && !built.isBlank()) {
+      return built;
+    }
+    try {
+      File here =
+          new File(BuildInfo.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File dir = here.isDirectory() ? here : here.getParentFile();
+      String head = git(dir, "rev-parse", "HEAD");
+      if (head.isEmpty()) {
+        return "unknown";
+      }
+      return git(dir, "status", "--porcelain", "--untracked-files=no").isEmpty()
+          ? head
+          : head + "-dirty";
+    } catch (IOException | URISyntaxException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  /** A git command's output in {@code dir} (empty when it fails or git is missing). */
+  private static String git(File dir, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of("git", "-C", dir.toString()));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    try {
+      return p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0 ? out : "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private static Map<String, String> properties() {
     try (InputStream in = BuildInfo.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
         throw new IllegalStateException(
@@ -34,7 +90,7 @@ record BuildInfo(String sparkVersion, String scalaBinary) {
           p.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
         }
       }
-      return new BuildInfo(p.get("spark.version"), p.get("scala.binary.version"));
+      return p;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + RESOURCE + ": " + e, e);
     }

@@ -12,7 +12,13 @@ final class Help {
       """
         CONFIG                  a run config (YAML), or --config CONFIG
         --set key=value         override a config key (repeatable), e.g. --set train.steps=500
-        --fresh                 start over instead of resuming the run's latest checkpoint
+        --fresh                 start over: the run folder's earlier files move to
+                                run.output_dir/NAME.old-<time> (never mixed with the new run)
+      Without --fresh a run resumes its newest checkpoint, which must come from the same run:
+      method, model, adapters, data, global batch, seed and precision as stored in it (more
+      steps, cadence, threads and the like may change). A finished run is left as it is (more
+      steps: --set train.steps=N). One job at a time per run folder (lock file NAME/.lock).
+      SIGTERM/SIGINT: checkpoint at the next step, exit 143/130 with the command that resumes.
       Last line printed: the run's summary as one JSON object; outputs in run.output_dir/run.name/.
       """;
 
@@ -34,8 +40,9 @@ final class Help {
           "run",
           """
           run CONFIG [--set key=value ...] [--fresh]
-          Prepares the data when the config has data.prep (once), trains, evaluates, exports the
-          PEFT adapter, charts and report.json; with run.baseline, then the same-budget LoRA.
+          Prepares the data when the config has data.prep (again only when its input files or
+          prep settings change), trains, evaluates, exports the PEFT adapter, charts and
+          report.json; with run.baseline, then the same-budget LoRA.
           run is the default command: `CONFIG` alone means `run CONFIG`.
           """
               + RUN_OPTIONS,

@@ -43,6 +43,13 @@ public final class JarTaskMain {
     KryoRecords.requireUsable(spark.sparkContext().getConf());
     LOG.info(
         "{} {} on the host's Spark {} (session kept open)", cmd, cfg.run().name(), spark.version());
-    System.out.println(Main.train(spark, cmd, a, cfg));
+    try {
+      System.out.println(Main.train(spark, cmd, a, cfg));
+    } catch (Exception e) { // also Spark's SparkException, which Java does not see declared
+      if (Main.inputError(e) instanceof RuntimeException input && input != e) {
+        throw input; // a task's own one-line error rather than Spark's job failure around it
+      }
+      throw e;
+    }
   }
 }

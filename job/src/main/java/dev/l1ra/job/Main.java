@@ -5,11 +5,14 @@ import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
 import dev.l1ra.core.safetensors.SafetensorsException;
 import dev.l1ra.data.SparkSessions;
+import dev.l1ra.job.run.StopSignals;
+import dev.l1ra.model.train.StoppedException;
 import dev.l1ra.model.train.Trainer;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * Entry point: {@code l1ra <command> [options]}. Commands: {@code run} (default: prep → train →
  * eval → export for a config), {@code train}, {@code eval}, {@code prep}, {@code bench}, {@code
  * bench-dp}, {@code compress}, {@code memory}, {@code parity}, {@code generate}, {@code compare}.
- * Bad input ends with a one-line message and exit code 2; nothing written earlier is lost.
+ * Bad input ends with a one-line message and exit code 2, also when a Spark task raised it; nothing
+ * written earlier is lost. SIGTERM or SIGINT during training stops at the next step with a
+ * checkpoint and one line saying how to resume (exit code 143 or 130).
  */
 public final class Main {
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -26,20 +31,63 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] argv) {
-    int code;
+    StopSignals.install();
+    System.exit(run(argv));
+  }
+
+  /** Runs a command line; returns the exit code (other failures propagate with their trace). */
+  static int run(String[] argv) {
     try {
-      code = dispatch(argv);
-    } catch (IllegalArgumentException
-        | IllegalStateException
-        | SafetensorsException
-        | Trainer.DivergedException
-        | UncheckedIOException e) {
-      // errors about the user's input, files or run: the message names them and the fix
+      return dispatch(argv);
+    } catch (StoppedException e) {
+      System.err.println("stopped by " + e.getMessage() + ". Resume with: " + resumeCommand(argv));
+      return StopSignals.exitCode(e.reason());
+    } catch (Exception e) { // also Spark's SparkException, which Java does not see declared
+      Throwable input = inputError(e);
+      if (input == null) {
+        throw e;
+      }
       LOG.debug("failed", e);
-      System.err.println("error: " + e.getMessage());
-      code = 2;
+      System.err.println("error: " + input.getMessage());
+      return 2;
     }
-    System.exit(code);
+  }
+
+  /**
+   * The error about the user's input, files or run in a failure's cause chain (a Spark task's error
+   * arrives wrapped in Spark's job failure), or null: its message names the input and the fix.
+   */
+  static Throwable inputError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof IllegalArgumentException
+          || t instanceof IllegalStateException
+          || t instanceof SafetensorsException
+          || t instanceof Trainer.DivergedException
+          || t instanceof UncheckedIOException) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The command that resumes a stopped run: this one without {@code --fresh}, after the launcher
+   * that started it when known ({@code L1RA_LAUNCHER}, set by submit.sh).
+   */
+  static String resumeCommand(String[] argv) {
+    String args =
+        Arrays.stream(argv)
+            .filter(a -> !a.equals("--fresh"))
+            .map(Main::shellQuote)
+            .collect(Collectors.joining(" "));
+    String launcher = System.getenv("L1RA_LAUNCHER");
+    return launcher == null || launcher.isBlank()
+        ? "the same command without --fresh (arguments: " + args + ")"
+        : launcher + " " + args;
+  }
+
+  private static String shellQuote(String a) {
+    return a.matches("[A-Za-z0-9_./:=@%+,-]+") ? a : "'" + a.replace("'", "'\\''") + "'";
   }
 
   static int dispatch(String[] argv) {
@@ -131,6 +179,8 @@ public final class Main {
       Quickstart.requireGenerated(cfg, a.configFile(cmd, "conf/quickstart.yaml"));
     }
     TrainJob.Outcome o = TrainJob.runWithBaseline(spark, cfg, a.has("fresh"));
-    return Summaries.json(o.run(), o.baseline());
+    return o.finished() != null
+        ? Summaries.finished(o.finished())
+        : Summaries.json(o.run(), o.baseline());
   }
 }

@@ -9,11 +9,14 @@ import dev.l1ra.core.config.SparkSection;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.memory.MemoryCheck;
+import dev.l1ra.core.run.RunFingerprint;
 import dev.l1ra.job.report.LossChart;
 import dev.l1ra.job.report.MetricsCsv;
 import dev.l1ra.job.report.RanksCsv;
 import dev.l1ra.job.report.RunPaths;
 import dev.l1ra.job.report.RunResult;
+import dev.l1ra.job.run.Resume;
+import dev.l1ra.job.run.StopSignals;
 import dev.l1ra.job.spark.OuterUpdate;
 import dev.l1ra.job.spark.SparkEvaluator;
 import dev.l1ra.job.spark.SparkGradients;
@@ -36,7 +39,7 @@ import dev.l1ra.model.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -124,16 +127,17 @@ final class RunSession implements AutoCloseable {
   }
 
   /**
-   * The trainer, resumed from the run's latest checkpoint (unless {@code fresh}) or with new
-   * adapters of {@code layout}.
+   * The trainer, resumed from the checkpoint {@code start} names or with new adapters of {@code
+   * layout}; its checkpoints carry {@code fingerprint}, and it stops on {@link
+   * StopSignals#REQUEST}.
    */
-  Trainer resumeOrCreate(RunPaths paths, AdapterLayout layout, boolean fresh) {
-    Optional<Path> ckpt = fresh ? Optional.empty() : Checkpoint.latest(paths.checkpoints());
-    Checkpoint.State resume = ckpt.map(Checkpoint::readState).orElse(null);
+  Trainer resumeOrCreate(
+      RunPaths paths, AdapterLayout layout, Resume start, Map<String, String> fingerprint) {
+    Checkpoint.State resume = start.state();
     adapters =
         resume == null
             ? newAdapters(layout)
-            : Checkpoint.restore(ckpt.get(), resume, driver, optimizer.adam());
+            : Checkpoint.restore(start.checkpoint(), resume, driver, optimizer.adam());
     ranks = new RanksCsv(paths.ranks());
     ranks.start(layout, resume == null ? 0 : resume.step());
     controller = controller(layout);
@@ -148,7 +152,7 @@ final class RunSession implements AutoCloseable {
                 eval,
                 controller,
                 scaler(),
-                List.of(metrics))
+                List.of(metrics, StopSignals.REQUEST))
             : Trainer.inRounds(
                 settings(paths),
                 adapters,
@@ -157,10 +161,12 @@ final class RunSession implements AutoCloseable {
                 eval,
                 controller,
                 scaler(),
-                List.of(metrics));
+                List.of(metrics, StopSignals.REQUEST));
+    trainer.fingerprint(fingerprint);
     if (resume != null) {
-      LOG.info("resuming from step {} ({})", resume.step(), ckpt.get());
-      trainer.restore(resume, Checkpoint.readTensors(ckpt.get(), Checkpoint.CONTROLLER, driver));
+      LOG.info("resuming from step {} ({})", resume.step(), start.checkpoint());
+      trainer.restore(
+          resume, Checkpoint.readTensors(start.checkpoint(), Checkpoint.CONTROLLER, driver));
     }
     return trainer;
   }
@@ -170,9 +176,17 @@ final class RunSession implements AutoCloseable {
     return trainer.run(trainer.nextStep());
   }
 
-  /** The PEFT adapter and the charts (a chart that cannot be drawn is skipped with a warning). */
-  void export(RunPaths paths, Evaluator.Result base) {
-    PeftAdapters.save(adapters, paths.adapter(), cfg.model().path(), model.family().architecture());
+  /**
+   * The PEFT adapter (base_model_name_or_path absolute, so it loads from any folder; with its
+   * provenance) and the charts (a chart that cannot be drawn is skipped with a warning).
+   */
+  void export(RunPaths paths, Evaluator.Result base, Map<String, String> provenance) {
+    PeftAdapters.save(
+        adapters,
+        paths.adapter(),
+        RunFingerprint.absolute(cfg.model().path()),
+        model.family().architecture(),
+        provenance);
     LossChart.write(paths.lossCurve(), cfg.run().name(), metrics.curves(), base, null);
     ranks.charts(
         adapters.effectiveLayout(),
@@ -189,7 +203,8 @@ final class RunSession implements AutoCloseable {
       Evaluator.Result base,
       AdapterLayout initial,
       MemoryCheck memory,
-      double seconds) {
+      double seconds,
+      Map<String, String> provenance) {
     return new RunResult(
         cfg,
         model,
@@ -203,7 +218,8 @@ final class RunSession implements AutoCloseable {
         seconds,
         split(),
         memory.estimate(),
-        microBatch);
+        microBatch,
+        provenance);
   }
 
   /** Seconds of the training Spark jobs and of their compute (the busiest executor's). */
@@ -289,6 +305,7 @@ final class RunSession implements AutoCloseable {
 
   @Override
   public void close() {
+    StopSignals.REQUEST.disarm();
     if (metrics != null) {
       metrics.close();
     }

@@ -3,6 +3,7 @@ package dev.l1ra.core.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.l1ra.core.util.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -107,10 +108,8 @@ public final class SafetensorsWriter {
       data.add(t.data().duplicate());
     }
     byte[] headerBytes = paddedHeader(header.toString());
-    Path parent = target.toAbsolutePath().getParent();
     try {
-      Files.createDirectories(parent);
-      Path tmp = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
+      Path tmp = AtomicFiles.tempFileBeside(target);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         len.putLong(0, headerBytes.length);

@@ -56,6 +56,22 @@ public final class ShardedCheckpoint implements TensorSource {
             + "; point the model path at a Hugging Face checkpoint folder (safetensors weights)");
   }
 
+  /**
+   * Checks the weights of a model folder without reading tensor data: every safetensors file opens
+   * and its header parses, with every tensor's bytes within the file (a truncated or corrupt file
+   * fails here, naming file and tensor). Cheap (headers only); run on the driver before Spark tasks
+   * load the model.
+   *
+   * @throws SafetensorsException naming the file and what is wrong
+   */
+  public static void verifyModelDir(Path dir) {
+    try (TensorSource source = openModelDir(dir)) {
+      for (String name : source.names()) {
+        source.info(name); // opens each shard once, parsing its header
+      }
+    }
+  }
+
   /** Opens a sharded checkpoint from its index file and checks that every shard exists. */
   public static ShardedCheckpoint openIndex(Path indexFile) {
     JsonNode root;

@@ -3,6 +3,7 @@ package dev.l1ra.data.sample;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.config.Args;
+import dev.l1ra.core.util.AtomicFiles;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -139,8 +140,7 @@ public final class SampleGenerator {
   public static void writeJsonl(List<Row> rows, Path file) {
     ObjectMapper json = new ObjectMapper();
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".sample", ".tmp");
+      Path tmp = AtomicFiles.tempFileBeside(file);
       try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
         for (Row r : rows) {
           ObjectNode n = json.createObjectNode();

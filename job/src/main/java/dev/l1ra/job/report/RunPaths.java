@@ -24,6 +24,16 @@ public record RunPaths(Path dir) {
     return dir.resolve("adapter");
   }
 
+  /** The lock a job holds on the run folder while it runs ({@code RunLock}). */
+  public Path lock() {
+    return dir.resolve(".lock");
+  }
+
+  /** What the adapter was trained from (versions, commit, data), beside the PEFT files. */
+  public Path provenance() {
+    return adapter().resolve("provenance.json");
+  }
+
   public Path checkpoints() {
     return dir.resolve("checkpoints");
   }

@@ -44,6 +44,8 @@ public final class RunReport {
       n.put("round_steps", r.config().spark().roundSteps());
     }
     n.put("micro_batch", r.microBatch()); // as run (train.micro_batch 0 resolves to what fits)
+    ObjectNode provenance = n.putObject("provenance");
+    r.provenance().forEach(provenance::put);
     if (baseline != null) {
       baseline(n.putObject("baseline"), baseline);
     }
@@ -52,6 +54,16 @@ public final class RunReport {
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot write " + r.paths().report() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Whether a run's report.json holds its same-budget baseline's results. */
+  public static boolean hasBaseline(Path report) {
+    try {
+      return Files.isRegularFile(report)
+          && new ObjectMapper().readTree(report.toFile()).has("baseline");
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -6,6 +6,7 @@ import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.memory.MemoryEstimate;
 import dev.l1ra.model.train.Evaluator;
 import dev.l1ra.model.train.Trainer;
+import java.util.Map;
 
 /**
  * What a finished training run produced: everything {@code report.json}, the summary line and the
@@ -18,6 +19,8 @@ import dev.l1ra.model.train.Trainer;
  * @param split where a step's time went (the Spark gradient jobs, their compute)
  * @param memory the analytic peak memory estimate per worker
  * @param microBatch the micro-batch run (train.micro_batch 0 resolves to what fits)
+ * @param provenance versions, commit, device and data fingerprint of the run (report.json's
+ *     provenance, the adapter's provenance.json)
  */
 public record RunResult(
     RunConfig config,
@@ -32,7 +35,8 @@ public record RunResult(
     double seconds,
     StepSplit split,
     MemoryEstimate memory,
-    int microBatch) {
+    int microBatch,
+    Map<String, String> provenance) {
 
   /**
    * The Spark side of the steps this process ran.

@@ -73,6 +73,19 @@ public final class LoraAdapter implements Adapter {
     spec = spec.withRank(r);
   }
 
+  /**
+   * Replaces the tensors and the scaling together (a rank change with l1ra.rescale_alpha: B is
+   * already multiplied by old/new scaling); the old tensors are closed.
+   */
+  public void set(NDArray newA, NDArray newB, NDArray newC, float newScaling) {
+    if (!(newScaling > 0) || !Float.isFinite(newScaling)) {
+      throw new IllegalArgumentException(
+          spec.id() + ": scaling must be finite and > 0, got " + newScaling);
+    }
+    set(newA, newB, newC);
+    scaling = newScaling;
+  }
+
   private static void closeIfReplaced(NDArray old, NDArray next) {
     if (old != null && old != next) {
       old.close();

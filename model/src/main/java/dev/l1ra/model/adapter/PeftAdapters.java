@@ -4,6 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.lora.AdapterLayout;
@@ -113,7 +116,25 @@ public final class PeftAdapters {
    * @param modelClass e.g. {@code LlamaForCausalLM} for auto_mapping, or null
    */
   public static void save(AdapterSet adapters, Path dir, String baseModel, String modelClass) {
+    save(adapters, dir, baseModel, modelClass, Map.of());
+  }
+
+  /** The file beside the PEFT files that says where the adapter came from. */
+  public static final String PROVENANCE = "provenance.json";
+
+  /**
+   * As {@link #save(AdapterSet, Path, String, String)}, with what the adapter was trained from
+   * (versions, commit, data fingerprint): written as {@value #PROVENANCE} in the folder and as
+   * {@code l1ra.*} entries of the safetensors metadata (PEFT reads neither).
+   */
+  public static void save(
+      AdapterSet adapters,
+      Path dir,
+      String baseModel,
+      String modelClass,
+      Map<String, String> provenance) {
     SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+    provenance.forEach((k, v) -> w.metadata("l1ra." + k, v));
     List<AdapterSpec> exported = new ArrayList<>();
     Map<String, SafetensorsWriter.Tensor> tensors = new TreeMap<>();
     for (Adapter any : adapters.all()) {
@@ -138,7 +159,21 @@ public final class PeftAdapters {
     Path tmp = AtomicFiles.tempDirectoryBeside(dir);
     w.write(tmp.resolve(PeftAdapterConfig.WEIGHTS));
     PeftAdapterConfig.write(config, tmp.resolve(PeftAdapterConfig.FILE));
+    if (!provenance.isEmpty()) {
+      writeProvenance(tmp.resolve(PROVENANCE), provenance);
+    }
     AtomicFiles.replaceDirectory(tmp, dir);
+  }
+
+  private static void writeProvenance(Path file, Map<String, String> provenance) {
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode n = json.createObjectNode();
+    provenance.forEach(n::put);
+    try {
+      AtomicFiles.write(file, json.writeValueAsBytes(n));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -54,6 +54,11 @@ public final class EngineInfo {
     return v == null ? "0.36" : v;
   }
 
+  /** The engine's libtorch version, e.g. 2.7.1 (loads the engine). */
+  public static String libtorchVersion() {
+    return engine().getVersion();
+  }
+
   /** True when the engine has a bfloat16 NDArray type (DJL 0.36's PyTorch engine does not). */
   public static boolean supportsBf16() {
     for (DataType t : DataType.values()) {

@@ -58,6 +58,11 @@ public final class Checkpoint {
    *
    * @param step the next step to run
    * @param extra free-form state of other components (e.g. allocation history), JSON-compatible
+   * @param tokens input tokens trained on up to {@code step}, over all earlier processes of the run
+   *     (0 in checkpoints written before it was kept)
+   * @param seconds training seconds up to {@code step}, likewise
+   * @param fingerprint what the run is and a resumed run may not change ({@code RunFingerprint});
+   *     null in checkpoints written before it was kept
    */
   public record State(
       int step,
@@ -67,7 +72,10 @@ public final class Checkpoint {
       int badSteps,
       double dropout,
       List<AdapterEntry> adapters,
-      Map<String, Object> extra) {}
+      Map<String, Object> extra,
+      long tokens,
+      double seconds,
+      Map<String, String> fingerprint) {}
 
   /** The folder of the checkpoint to resume at step {@code next}. */
   public static Path folder(Path dir, int next) {

@@ -102,9 +102,19 @@ public final class L1raController implements RankController {
     RankPlan plan = L1raPlanner.plan(snapshots(adapters), planner);
     try {
       RankSurgery.apply(plan, adapters, adam, seed, step, initial, rescaleAlpha);
-    } catch (IllegalStateException e) {
+    } catch (RankSurgery.InvalidPlanException e) {
       LOG.warn("allocation event at step {} skipped, ranks unchanged: {}", step, e.getMessage());
       return;
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "L1RA allocation event at step "
+              + step
+              + " failed ("
+              + e
+              + "); the adapters are as before the event, and the run stops here without a"
+              + " checkpoint of this step: its newest checkpoint is intact and the same command"
+              + " resumes from it. If it fails again, report it with the log",
+          e);
     }
     events++;
     ranksMoved += plan.reassigned();

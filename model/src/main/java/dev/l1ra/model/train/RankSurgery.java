@@ -12,7 +12,11 @@ import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Applies a {@link RankPlan} to gated LoRA adapters and their optimizer state, on the device: kept
@@ -20,9 +24,22 @@ import java.util.Arrays;
  * zero row of B (so the model's output does not change at that moment), an A row ~ N(0, (1/r0)²)
  * from our seeded generator, and zero moments with step count 0. Untouched adapters and their state
  * are left as they are. (The reference rebuilds the whole optimizer instead.)
+ *
+ * <p>All or nothing: the whole plan is checked against the adapters first ({@link
+ * InvalidPlanException}, nothing touched), then every resized tensor is computed, and only when all
+ * exist are they swapped in. A failure on the way leaves every adapter and moment as it was.
  */
 public final class RankSurgery {
   private RankSurgery() {}
+
+  /** The plan does not fit the adapters; checked before any tensor changes. */
+  public static final class InvalidPlanException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    InvalidPlanException(String message) {
+      super(message);
+    }
+  }
 
   /**
    * @param seed run seed; new A rows depend only on (seed, step, module)
@@ -32,6 +49,7 @@ public final class RankSurgery {
    * @param rescaleAlpha a resized adapter's scaling becomes alpha/r (alpha/√r with rsLoRA) for its
    *     new rank; B is multiplied by old/new so the output does not change, and B's Adam moments
    *     follow (m by new/old, v by its square: the same gradient history for the rescaled B)
+   * @throws InvalidPlanException naming the module when the plan does not fit (nothing changed)
    */
   public static void apply(
       RankPlan plan,
@@ -41,52 +59,125 @@ public final class RankSurgery {
       int step,
       AdapterLayout initialRanks,
       boolean rescaleAlpha) {
-    for (RankPlan.Change c : plan.changes()) {
-      if (!c.changed()) {
-        continue;
-      }
-      LoraAdapter l = adapters.lora(c.id());
-      try (NDScope scope = new NDScope()) {
-        resize(l, c, adam, seed, step, initialRanks.get(c.id()).rank());
-        if (rescaleAlpha) {
-          rescale(l, adam);
+    validate(plan, adapters);
+    List<Resized> staged = new ArrayList<>();
+    try {
+      for (RankPlan.Change c : plan.changes()) {
+        if (c.changed()) {
+          LoraAdapter l = adapters.lora(c.id());
+          int r0 = initialRanks.get(c.id()).rank();
+          staged.add(stage(l, c, adam, seed, step, r0, rescaleAlpha));
         }
       }
+    } catch (RuntimeException e) {
+      staged.forEach(Resized::discard);
+      throw e;
+    }
+    staged.forEach(r -> r.commit(adam));
+  }
+
+  /** Every change names an adapter of the set, at its current rank, with kept indices in range. */
+  static void validate(RankPlan plan, AdapterSet adapters) {
+    for (RankPlan.Change c : plan.changes()) {
+      LoraAdapter l;
+      try {
+        l = adapters.lora(c.id());
+      } catch (IllegalStateException e) {
+        throw new InvalidPlanException("rank plan names " + c.id() + ": " + e.getMessage());
+      }
+      int rank = l.spec().rank();
+      String where = "rank plan for " + c.id() + " (rank " + rank + "): ";
+      if (c.oldRank() != rank) {
+        throw new InvalidPlanException(where + "it was made for rank " + c.oldRank());
+      }
+      int last = -1;
+      for (int k : c.keep()) {
+        if (k <= last || k >= rank) {
+          throw new InvalidPlanException(
+              where + "kept indices " + Arrays.toString(c.keep()) + " are not ascending in range");
+        }
+        last = k;
+      }
+      if (c.added() < 0 || c.newRank() < 1) {
+        throw new InvalidPlanException(
+            where + "adds " + c.added() + " and keeps " + c.keep().length + ": new rank < 1");
+      }
     }
   }
 
-  private static void resize(
-      LoraAdapter l, RankPlan.Change c, AdamW adam, long seed, int step, int r0) {
-    NDManager m = l.a().getManager();
-    NDArray keep = m.create(Arrays.stream(c.keep()).asLongStream().toArray());
-    int in = l.spec().in();
-    int out = l.spec().out();
-    int add = c.added();
-    NDArray a = rows(l.a(), keep).concat(newRows(m, l, seed, step, add, r0), 0);
-    NDArray b = cols(l.b(), keep).concat(m.zeros(new Shape(out, add)), 1);
-    NDArray g = l.gated() ? rows(l.gate(), keep).concat(m.ones(new Shape(add)), 0) : null;
-    resizeState(adam, PeftNames.loraA(c.id()), keep, add, 0);
-    resizeState(adam, PeftNames.loraB(c.id()), keep, add, 1);
-    if (g != null) {
-      resizeState(adam, PeftNames.gate(c.id()), keep, add, 0);
+  /** One adapter's resized tensors and moments, computed but not yet swapped in. */
+  private record Resized(
+      LoraAdapter adapter,
+      NDArray a,
+      NDArray b,
+      NDArray gate,
+      float scaling,
+      Map<String, AdamW.Moments> moments) {
+    void commit(AdamW adam) {
+      adapter.set(a, b, gate, scaling);
+      moments.forEach(adam::replace);
     }
-    keepAlive(a, b, g);
-    l.set(a, b, g);
-    assert a.getShape().equals(new Shape(c.newRank(), in));
+
+    void discard() {
+      for (NDArray x : new NDArray[] {a, b, gate}) {
+        if (x != null) {
+          x.close();
+        }
+      }
+      moments.values().forEach(AdamW.Moments::close);
+    }
   }
 
-  private static void rescale(LoraAdapter l, AdamW adam) {
-    AdapterSpec s = l.spec();
-    double r = s.rslora() ? Math.sqrt(s.rank()) : s.rank();
-    float k = l.rescale((float) (s.alpha() / r));
-    AdamW.Moments st = adam.moments(PeftNames.loraB(s.id()));
-    if (st != null && k != 1f) {
-      NDArray m = st.m().div(k);
-      NDArray v = st.v().div(k * k);
-      NDArray age = st.age().duplicate(); // replace() closes the old moments, age included
-      keepAlive(m, v, age);
-      adam.replace(PeftNames.loraB(s.id()), new AdamW.Moments(m, v, age));
+  private static Resized stage(
+      LoraAdapter l,
+      RankPlan.Change c,
+      AdamW adam,
+      long seed,
+      int step,
+      int r0,
+      boolean rescaleAlpha) {
+    try (NDScope scope = new NDScope()) {
+      NDManager m = l.a().getManager();
+      NDArray keep = m.create(Arrays.stream(c.keep()).asLongStream().toArray());
+      int add = c.added();
+      NDArray a = rows(l.a(), keep).concat(newRows(m, l, seed, step, add, r0), 0);
+      NDArray b = cols(l.b(), keep).concat(m.zeros(new Shape(l.spec().out(), add)), 1);
+      NDArray g = l.gated() ? rows(l.gate(), keep).concat(m.ones(new Shape(add)), 0) : null;
+      Map<String, AdamW.Moments> moments = new LinkedHashMap<>();
+      resizeState(adam, PeftNames.loraA(c.id()), keep, add, 0, moments);
+      resizeState(adam, PeftNames.loraB(c.id()), keep, add, 1, moments);
+      if (g != null) {
+        resizeState(adam, PeftNames.gate(c.id()), keep, add, 0, moments);
+      }
+      float scaling = l.scaling();
+      if (rescaleAlpha) {
+        scaling = rescaledScaling(l.spec(), c.newRank());
+        b = rescale(b, l.scaling() / scaling, PeftNames.loraB(c.id()), moments);
+      }
+      Resized r = new Resized(l, a, b, g, scaling, moments);
+      keepAlive(a, b, g);
+      moments.values().forEach(s -> keepAlive(s.m(), s.v(), s.age()));
+      return r;
     }
+  }
+
+  /** alpha/r (alpha/√r with rsLoRA) at the new rank. */
+  private static float rescaledScaling(AdapterSpec s, int rank) {
+    double r = s.rslora() ? Math.sqrt(rank) : rank;
+    return (float) (s.alpha() / r);
+  }
+
+  /** B·k with B's moments following: m / k, v / k² (k = old / new scaling). */
+  private static NDArray rescale(
+      NDArray b, float k, String name, Map<String, AdamW.Moments> moments) {
+    if (k == 1f) {
+      return b;
+    }
+    AdamW.Moments st = moments.get(name);
+    if (st != null) {
+      moments.put(name, new AdamW.Moments(st.m().div(k), st.v().div(k * k), st.age()));
+    }
+    return b.mul(k);
   }
 
   /** Rows of A drawn as at creation: N(0, (1/r0)²), from (seed, step, module). */
@@ -97,8 +188,9 @@ public final class RankSurgery {
     return m.create(v, new Shape(add, in));
   }
 
-  /** Slices moments along the rank axis and appends zero state for the new ranks. */
-  private static void resizeState(AdamW adam, String name, NDArray keep, int add, int axis) {
+  /** Moments sliced along the rank axis, with zero state appended for the new ranks. */
+  private static void resizeState(
+      AdamW adam, String name, NDArray keep, int add, int axis, Map<String, AdamW.Moments> out) {
     AdamW.Moments s = adam.moments(name);
     if (s == null) {
       return;
@@ -106,8 +198,7 @@ public final class RankSurgery {
     NDArray mm = grow(select(s.m(), keep, axis), add, axis);
     NDArray vv = grow(select(s.v(), keep, axis), add, axis);
     NDArray age = grow(select(s.age(), keep, axis), add, axis);
-    keepAlive(mm, vv, age);
-    adam.replace(name, new AdamW.Moments(mm, vv, age));
+    out.put(name, new AdamW.Moments(mm, vv, age));
   }
 
   private static NDArray select(NDArray x, NDArray keep, int axis) {

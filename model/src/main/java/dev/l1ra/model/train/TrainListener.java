@@ -41,4 +41,12 @@ public interface TrainListener {
   default void beforeCheckpoint(int step) {}
 
   default void onFinish(Trainer.Summary s) {}
+
+  /**
+   * Asked between steps: a reason to stop now (e.g. {@code SIGTERM}), or null to go on. The trainer
+   * then writes a checkpoint and throws {@link StoppedException}.
+   */
+  default String stopRequested() {
+    return null;
+  }
 }

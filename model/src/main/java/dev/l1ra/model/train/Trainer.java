@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+  private static final String LAST_LOSS = "last_train_loss"; // checkpoint extra: the final loss
 
   /** Prefix of the round source's tensors among the controller tensors of a checkpoint. */
   private static final String OUTER = "rounds/";
@@ -77,6 +78,10 @@ public final class Trainer {
   private int nextStep;
   private int skipped;
   private long tokens;
+  private double secondsBefore; // training seconds of the run before this process (restored)
+  private double seconds; // training seconds up to the last step, this process's included
+  private int segmentStart; // the first step this process runs
+  private Map<String, String> fingerprint;
   private double lastLoss = Double.NaN;
   private Evaluator.Result lastEval;
   private int lastEvalStep = -1;
@@ -162,11 +167,26 @@ public final class Trainer {
         new LossScaler(
             s.lossScale(), s.lossScaleGoodSteps(), scaler.growthInterval(), s.lossScaling());
     badSteps = s.badSteps();
+    tokens = s.tokens();
+    secondsBefore = s.seconds();
+    seconds = s.seconds();
+    segmentStart = s.step();
+    if (s.extra().get(LAST_LOSS) instanceof Number n) {
+      lastLoss = n.doubleValue(); // a finished run resumed for its outputs keeps its final loss
+    }
     if (s.extra().get("controller") instanceof Map<?, ?> m) {
       @SuppressWarnings("unchecked")
       Map<String, Object> cs = (Map<String, Object>) m;
       controller.restore(cs);
     }
+  }
+
+  /**
+   * What the run is and a resumed run may not change ({@code RunFingerprint}), stored in every
+   * checkpoint this trainer writes.
+   */
+  public void fingerprint(Map<String, String> f) {
+    fingerprint = Map.copyOf(f);
   }
 
   /** The step a {@link #run} continues from: 0, or the restored checkpoint's. */
@@ -232,7 +252,7 @@ public final class Trainer {
           g.inputTokens(),
           tokens,
           secs,
-          (System.nanoTime() - t0) / 1e9,
+          secondsBefore + (System.nanoTime() - t0) / 1e9,
           scaler.scale(),
           controller.stepStats(adapters));
     }
@@ -275,7 +295,7 @@ public final class Trainer {
       if (ok) {
         lastLoss = o.loss();
       }
-      double elapsed = (System.nanoTime() - t0) / 1e9 - secs * (n - 1 - h);
+      double elapsed = secondsBefore + (System.nanoTime() - t0) / 1e9 - secs * (n - 1 - h);
       records.add(
           new TrainListener.StepRecord(
               step + h + 1,
@@ -357,9 +377,14 @@ public final class Trainer {
   }
 
   private void log(TrainListener.StepRecord r) {
+    seconds = r.elapsedSeconds();
     listeners.forEach(l -> l.onStep(r));
     if (r.step() % settings.logEvery() == 0 || r.step() == r.totalSteps()) {
-      double eta = r.elapsedSeconds() / r.step() * (r.totalSteps() - r.step());
+      double eta =
+          etaSeconds(
+              r.step() - segmentStart,
+              r.elapsedSeconds() - secondsBefore,
+              r.totalSteps() - r.step());
       LOG.info(
           String.format(
               "step %d/%d loss %.4f lr %.3g |g| %.3g %.0f tok/s ETA %s",
@@ -398,11 +423,38 @@ public final class Trainer {
     listeners.forEach(l -> l.onEval(done, lastEval));
   }
 
-  /** Checkpoints after steps [step, end) when one fell due among them, and at the end. */
+  /**
+   * The time left at this process's rate: steps it ran over the seconds it took (steps before a
+   * resume ran in another process, at another time).
+   */
+  static double etaSeconds(int stepsHere, double secondsHere, int stepsLeft) {
+    return stepsHere <= 0 ? 0 : secondsHere / stepsHere * stepsLeft;
+  }
+
+  /**
+   * Checkpoints after steps [step, end) when one fell due among them, at the end, and when a
+   * listener asks to stop (then stops).
+   */
   private void maybeCheckpoint(int step, int end) {
-    if (dueWithin(settings.checkpointEvery(), step, end) || end == settings.totalSteps()) {
-      checkpoint(end);
+    boolean due = dueWithin(settings.checkpointEvery(), step, end);
+    String stop = stopRequested();
+    Path saved = null;
+    if (due || end == settings.totalSteps() || stop != null) {
+      saved = checkpoint(end);
     }
+    if (stop != null && end < settings.totalSteps()) {
+      throw new StoppedException(stop, end, settings.totalSteps(), saved);
+    }
+  }
+
+  private String stopRequested() {
+    for (TrainListener l : listeners) {
+      String why = l.stopRequested();
+      if (why != null) {
+        return why;
+      }
+    }
+    return null;
   }
 
   /** Writes the state to run from step {@code next}; returns the folder (null without a dir). */
@@ -436,6 +488,9 @@ public final class Trainer {
   public Checkpoint.State state(int next) {
     Map<String, Object> extra = new LinkedHashMap<>();
     extra.put("controller", controller.state());
+    if (Double.isFinite(lastLoss)) {
+      extra.put(LAST_LOSS, lastLoss);
+    }
     return new Checkpoint.State(
         next,
         scaler.scale(),
@@ -444,7 +499,10 @@ public final class Trainer {
         badSteps,
         adapters.dropout(),
         adapters.entries(),
-        extra);
+        extra,
+        tokens,
+        seconds,
+        fingerprint);
   }
 
   /** The seed of a step: dropout masks are a function of (run seed, step). */

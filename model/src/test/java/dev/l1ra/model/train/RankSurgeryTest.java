@@ -2,12 +2,15 @@ package dev.l1ra.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 import dev.l1ra.core.config.Precision;
 import dev.l1ra.core.hf.LinearKind;
 import dev.l1ra.core.hf.ModuleId;
@@ -16,6 +19,7 @@ import dev.l1ra.core.lora.AdapterLayout;
 import dev.l1ra.core.lora.LoraSettings;
 import dev.l1ra.core.lora.PeftNames;
 import dev.l1ra.core.optim.AdamSettings;
+import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.core.testing.Fixtures;
 import dev.l1ra.model.adapter.AdapterSet;
@@ -190,5 +194,95 @@ class RankSurgeryTest {
       assertArrayEquals(drawn, Arrays.copyOfRange(a, 6 * in, 8 * in), "A ~ N(0, 1/r0²)");
       assertEquals(8f / 8, down.scaling(), 1e-7f, "down (rank 6 -> 8): alpha / r = 8 / 8");
     }
+  }
+
+  /** Every adapter's rank and A, B and gate values, and every moment, as bytes. */
+  private List<byte[]> everything(AdapterSet set) {
+    List<byte[]> out = new ArrayList<>();
+    for (TrainableParam p : set.trainable()) {
+      out.add(p.array().toByteArray());
+      AdamW.Moments st = adam.moments(p.name());
+      out.add(st.m().toByteArray());
+      out.add(st.v().toByteArray());
+      out.add(st.age().toByteArray());
+    }
+    return out;
+  }
+
+  private static void assertSame(List<byte[]> before, List<byte[]> after) {
+    assertEquals(before.size(), after.size(), "tensor count");
+    for (int i = 0; i < before.size(); i++) {
+      assertArrayEquals(before.get(i), after.get(i), "tensor " + i + " changed");
+    }
+  }
+
+  @Test
+  void aPlanThatDoesNotFitIsRefusedBeforeAnyAdapterChanges() {
+    try (AdapterSet set = trainedSet()) {
+      RankPlan good = plan(set, new int[] {0, 1, 3}, 2);
+      List<RankPlan.Change> changes = new ArrayList<>(good.changes());
+      changes.add(new RankPlan.Change(new ModuleId(99, LinearKind.Q), 4, new int[] {0}, 0, 0, 0));
+      List<byte[]> before = everything(set);
+      RankSurgery.InvalidPlanException e =
+          assertThrows(
+              RankSurgery.InvalidPlanException.class,
+              () ->
+                  RankSurgery.apply(
+                      new RankPlan(changes, 1, 1, false, 0), set, adam, 9, 10, layout, false));
+      assertTrue(e.getMessage().contains("model.layers.99.self_attn.q_proj"), e.getMessage());
+      assertEquals(4, set.get(Q0).orElseThrow().spec().rank(), "Q0 (earlier in the plan) kept");
+      assertSame(before, everything(set));
+    }
+  }
+
+  @Test
+  void aFailureWhileResizingLeavesEveryAdapterAndMomentAsItWas() {
+    try (AdapterSet set = trainedSet()) {
+      breakMoments(DOWN1); // later in module order than Q0, which the plan also resizes
+      List<byte[]> before = everything(set);
+      assertThrows(
+          RuntimeException.class,
+          () ->
+              RankSurgery.apply(plan(set, new int[] {0, 1, 3}, 2), set, adam, 9, 10, layout, true));
+      assertEquals(4, set.get(Q0).orElseThrow().spec().rank(), "Q0 not resized");
+      assertEquals(4, set.get(DOWN1).orElseThrow().spec().rank());
+      assertSame(before, everything(set));
+    }
+  }
+
+  @Test
+  void anUnexpectedSurgeryFailureStopsTheRunAndLeavesTheAdaptersAsTheyWere() {
+    try (AdapterSet set = trainedSet()) {
+      L1raPlanner.Settings ps =
+          new L1raPlanner.Settings(1e-3, 0, 0.5, true, true, L1raPlanner.Budget.RANK);
+      RankPlan plan = L1raPlanner.plan(L1raController.snapshots(set), ps);
+      ModuleId receiver =
+          plan.changes().stream()
+              .filter(c -> c.added() > 0)
+              .map(RankPlan.Change::id)
+              .findFirst()
+              .orElseThrow();
+      assertTrue(receiver.compareTo(Q0) > 0, "the failing adapter comes after pruned Q0");
+      breakMoments(receiver);
+      List<byte[]> before = everything(set);
+      L1raController c = new L1raController(ps, 1, 0, 9, layout, false, List.of());
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> c.afterStep(1, 10, set, adam, 1e-3));
+      assertTrue(e.getMessage().contains("at step 1 failed"), e.getMessage());
+      assertTrue(e.getMessage().contains("newest checkpoint is intact"), e.getMessage());
+      assertEquals(0, c.events());
+      assertSame(before, everything(set));
+    }
+  }
+
+  /** Replaces a module's lora_B moments by ones of a wrong rank (resizing them then fails). */
+  private void breakMoments(ModuleId id) {
+    String name = PeftNames.loraB(id);
+    Shape wrong = new Shape(adam.moments(name).m().getShape().get(0), 2);
+    NDArray m = am.zeros(wrong);
+    NDArray v = am.zeros(wrong);
+    NDArray age = am.zeros(new Shape(1, 2));
+    NDScope.unregister(m, v, age);
+    adam.replace(name, new AdamW.Moments(m, v, age));
   }
 }

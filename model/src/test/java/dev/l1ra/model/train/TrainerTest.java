@@ -2,6 +2,7 @@ package dev.l1ra.model.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -93,6 +94,9 @@ class TrainerTest {
   /** Trains {@code steps} from scratch or from a checkpoint; returns the per-step losses. */
   static boolean withL1ra = false;
 
+  /** A listener asks to stop (as a SIGTERM does) after this step (-1: never). */
+  static int stopAfter = -1;
+
   private static RankController l1ra(AdapterLayout initial) {
     L1raPlanner.Settings ps =
         new L1raPlanner.Settings(5e-3, 1e-2, 0.995, true, true, L1raPlanner.Budget.RANK);
@@ -107,6 +111,7 @@ class TrainerTest {
       int checkpointEvery,
       List<byte[]> finalWeights) {
     List<Double> losses = new ArrayList<>();
+    StopRequest stop = new StopRequest();
     try (LlamaModel m = model(p);
         NDManager am = m.manager().newSubManager();
         TrainOptimizer opt = new TrainOptimizer(AdamSettings.defaults(), am)) {
@@ -144,10 +149,14 @@ class TrainerTest {
               withL1ra ? l1ra(layout(m)) : RankController.NONE,
               p == Precision.FP16 ? LossScaler.dynamic(1024) : LossScaler.disabled(),
               List.of(
+                  stop,
                   new TrainListener() {
                     @Override
                     public void onStep(StepRecord r) {
                       losses.add(r.loss());
+                      if (r.step() == stopAfter) {
+                        stop.request("SIGTERM");
+                      }
                     }
                   }));
       if (state != null) {
@@ -173,6 +182,46 @@ class TrainerTest {
     for (int i = 0; i < straight.size(); i++) {
       assertArrayEquals(straight.get(i), resumed.get(i), "final adapter tensor " + i);
     }
+  }
+
+  @Test
+  void aStopRequestCheckpointsAtTheStepBoundaryAndTheResumedRunMatches() {
+    List<byte[]> straight = new ArrayList<>();
+    List<Double> full = train(Precision.FP32, 8, 0, tmp.resolve("s0"), 0, straight);
+    stopAfter = 3;
+    StoppedException e;
+    try {
+      e =
+          assertThrows(
+              StoppedException.class,
+              () -> train(Precision.FP32, 8, 0, tmp.resolve("s"), 0, new ArrayList<>()));
+    } finally {
+      stopAfter = -1;
+    }
+    assertEquals("SIGTERM", e.reason());
+    assertEquals(tmp.resolve("s").resolve("step-000003"), e.checkpoint(), e.getMessage());
+    assertTrue(e.getMessage().contains("after step 3 of 8"), e.getMessage());
+    Checkpoint.State at3 = Checkpoint.readState(e.checkpoint());
+    assertEquals(3, at3.step());
+    List<byte[]> resumed = new ArrayList<>();
+    List<Double> rest = train(Precision.FP32, 8, 3, tmp.resolve("s"), 0, resumed);
+    assertEquals(full.subList(3, 8), rest, "losses of steps 4..8 after the stop");
+    for (int i = 0; i < straight.size(); i++) {
+      assertArrayEquals(straight.get(i), resumed.get(i), "final adapter tensor " + i);
+    }
+    Checkpoint.State end = Checkpoint.readState(tmp.resolve("s").resolve("step-000008"));
+    Checkpoint.State want = Checkpoint.readState(tmp.resolve("s0").resolve("step-000008"));
+    assertEquals(want.tokens(), end.tokens(), "tokens carried over the stop and resume");
+    assertTrue(at3.tokens() > 0 && end.tokens() > at3.tokens(), "cumulative tokens");
+    assertTrue(end.seconds() > at3.seconds(), "seconds continue from the checkpoint's");
+  }
+
+  @Test
+  void theEtaAfterAResumeUsesThisProcesssRate() {
+    // resumed at step 200 of 240: 10 steps in 20 s here, 30 left -> 60 s (steps before the
+    // resume ran in another process and say nothing about this one's rate)
+    assertEquals(60.0, Trainer.etaSeconds(10, 20.0, 30), 1e-12);
+    assertEquals(0.0, Trainer.etaSeconds(0, 0.0, 30), "no step here yet");
   }
 
   @Test
