@@ -1,6 +1,7 @@
 package dev.l1ra.job;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.l1ra.job.TinyRuns.assertSameAdapter;
+import static dev.l1ra.job.TinyRuns.column;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,11 +13,9 @@ import dev.l1ra.core.hf.ModelConfig;
 import dev.l1ra.core.hf.ModelConfigs;
 import dev.l1ra.core.memory.Budget;
 import dev.l1ra.core.memory.MemoryCheck;
-import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.data.SparkSessions;
 import dev.l1ra.job.report.RunResult;
-import dev.l1ra.job.spark.TaskFaults;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -96,16 +94,7 @@ class JobTest {
         Files.readAllLines(want.resolve("ranks.csv")),
         Files.readAllLines(got.resolve("ranks.csv")),
         what + ": rank history");
-    try (SafetensorsFile x =
-            SafetensorsFile.open(want.resolve("adapter/adapter_model.safetensors"));
-        SafetensorsFile y =
-            SafetensorsFile.open(got.resolve("adapter/adapter_model.safetensors"))) {
-      assertEquals(new TreeSet<>(x.names()), new TreeSet<>(y.names()));
-      for (String n : x.names()) {
-        assertArrayEquals(x.info(n).shape(), y.info(n).shape(), n);
-        assertArrayEquals(x.floats(n), y.floats(n), what + ": adapter tensor " + n);
-      }
-    }
+    assertSameAdapter(want, got, 0, what);
   }
 
   /** No update was skipped for a non-finite loss or gradient (metrics.csv column 9). */
@@ -118,24 +107,7 @@ class JobTest {
 
   /** Trains run {@code name}; with {@code failOnce} ≥ 0 one task attempt fails at that step. */
   private static RunResult train(String name, List<String> sets, boolean fresh, int failOnce) {
-    List<String> all = new ArrayList<>(sets);
-    all.add("run.name=" + name);
-    TaskFaults.failFirstAttemptAt(failOnce);
-    try {
-      return TrainJob.run(spark, RunConfigs.load(base, all), fresh);
-    } finally {
-      TaskFaults.failFirstAttemptAt(-1);
-    }
-  }
-
-  private static List<String> column(Path csv, int col) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(csv)) {
-      if (!line.startsWith("step")) {
-        out.add(line.split(",", -1)[col]);
-      }
-    }
-    return out;
+    return TinyRuns.train(spark, base, name, sets, fresh, failOnce);
   }
 
   @Test

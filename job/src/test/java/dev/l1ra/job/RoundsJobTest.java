@@ -1,6 +1,7 @@
 package dev.l1ra.job;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static dev.l1ra.job.TinyRuns.assertSameAdapter;
+import static dev.l1ra.job.TinyRuns.column;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,18 +10,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
-import dev.l1ra.core.safetensors.SafetensorsFile;
 import dev.l1ra.core.util.AtomicFiles;
 import dev.l1ra.data.SparkSessions;
 import dev.l1ra.job.report.RunResult;
-import dev.l1ra.job.spark.TaskFaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.apache.commons.io.FileUtils;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -79,43 +76,7 @@ class RoundsJobTest {
   }
 
   private static RunResult train(String name, List<String> sets, boolean fresh, int failOnce) {
-    List<String> all = new ArrayList<>(sets);
-    all.add("run.name=" + name);
-    TaskFaults.failFirstAttemptAt(failOnce);
-    try {
-      return TrainJob.run(spark, RunConfigs.load(base, all), fresh);
-    } finally {
-      TaskFaults.failFirstAttemptAt(-1);
-    }
-  }
-
-  private static List<String> column(Path csv, int col) throws IOException {
-    List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(csv)) {
-      if (!line.startsWith("step")) {
-        out.add(line.split(",", -1)[col]);
-      }
-    }
-    return out;
-  }
-
-  /** The adapters' tensors differ by at most {@code tol} (0: bit for bit). */
-  private static void assertSameAdapter(Path want, Path got, double tol, String what)
-      throws IOException {
-    try (SafetensorsFile x =
-            SafetensorsFile.open(want.resolve("adapter/adapter_model.safetensors"));
-        SafetensorsFile y =
-            SafetensorsFile.open(got.resolve("adapter/adapter_model.safetensors"))) {
-      assertEquals(new TreeSet<>(x.names()), new TreeSet<>(y.names()), what);
-      for (String n : x.names()) {
-        assertArrayEquals(x.info(n).shape(), y.info(n).shape(), what + ": " + n);
-        if (tol == 0) {
-          assertArrayEquals(x.floats(n), y.floats(n), what + ": adapter tensor " + n);
-        } else {
-          assertArrayEquals(x.floats(n), y.floats(n), (float) tol, what + ": adapter tensor " + n);
-        }
-      }
-    }
+    return TinyRuns.train(spark, base, name, sets, fresh, failOnce);
   }
 
   /** Metrics rows (step, loss, |g|, gates) and the rank history, as text. */

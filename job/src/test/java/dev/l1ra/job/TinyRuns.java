@@ -1,13 +1,20 @@
 package dev.l1ra.job;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.l1ra.core.config.RunConfig;
 import dev.l1ra.core.config.RunConfigs;
+import dev.l1ra.core.safetensors.SafetensorsFile;
+import dev.l1ra.job.report.RunResult;
+import dev.l1ra.job.spark.TaskFaults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
@@ -49,6 +56,40 @@ final class TinyRuns {
     List<String> all = new ArrayList<>(Arrays.asList(sets));
     all.add("run.name=" + name);
     return RunConfigs.load(base, all);
+  }
+
+  /** Trains run {@code name}; with {@code failOnce} ≥ 0 one task attempt fails at that step. */
+  static RunResult train(
+      SparkSession spark, Path base, String name, List<String> sets, boolean fresh, int failOnce) {
+    List<String> all = new ArrayList<>(sets);
+    all.add("run.name=" + name);
+    TaskFaults.failFirstAttemptAt(failOnce);
+    try {
+      return TrainJob.run(spark, RunConfigs.load(base, all), fresh);
+    } finally {
+      TaskFaults.failFirstAttemptAt(-1);
+    }
+  }
+
+  /**
+   * The two runs' adapters have the same tensors, differing by at most {@code tol} (0: bit for
+   * bit).
+   */
+  static void assertSameAdapter(Path want, Path got, double tol, String what) throws IOException {
+    try (SafetensorsFile x =
+            SafetensorsFile.open(want.resolve("adapter/adapter_model.safetensors"));
+        SafetensorsFile y =
+            SafetensorsFile.open(got.resolve("adapter/adapter_model.safetensors"))) {
+      assertEquals(new TreeSet<>(x.names()), new TreeSet<>(y.names()), what);
+      for (String n : x.names()) {
+        assertArrayEquals(x.info(n).shape(), y.info(n).shape(), what + ": " + n);
+        if (tol == 0) {
+          assertArrayEquals(x.floats(n), y.floats(n), what + ": adapter tensor " + n);
+        } else {
+          assertArrayEquals(x.floats(n), y.floats(n), (float) tol, what + ": adapter tensor " + n);
+        }
+      }
+    }
   }
 
   /** One column of a CSV file, header aside. */
