@@ -143,6 +143,9 @@ final class BenchCommand {
       n.put("method", method);
       n.put("adapter_tensors", adapters.trainable().size());
       n.put("multi_tensor_optimizer", multiTensor);
+      n.put(
+          "layer_graph_optimizer",
+          kernel.name().equals("fused") && AttentionKernels.layerGraphOptimizer(device));
       n.put("estimate_gib", MemoryEstimate.roundedGib(estimate.peak()));
       System.out.println(n);
       adapters.close();

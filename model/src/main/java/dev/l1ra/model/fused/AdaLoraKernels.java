@@ -55,6 +55,51 @@ public final class AdaLoraKernels {
           "    grad.add_(torch.where(torch.gt(norm, 0.0), torch.mul(g, coef), torch.zeros_like(g)))",
           "    return norm.double()",
           "",
+          "def orth_grouped(self, ws: List[Tensor], grads: List[Tensor], sizes: List[int],",
+          "                 columns: List[bool], scale: float) -> Tensor:",
+          "    total = torch.zeros_like(ws[0][0, 0]).double()",
+          "    start = 0",
+          "    deltas: List[Tensor] = []",
+          "    for j in range(len(sizes)):",
+          "        end = start + sizes[j]",
+          "        w = torch.stack(ws[start:end], 0)",
+          "        if columns[j]:",
+          "            m = torch.bmm(torch.permute(w, [0, 2, 1]), w)",
+          "        else:",
+          "            m = torch.bmm(w, torch.permute(w, [0, 2, 1]))",
+          "        diff = torch.sub(m, torch.eye(m.size(1), dtype=m.dtype, device=m.device))",
+          "        norm = torch.norm(diff, 2, [1, 2], False)",
+          "        if columns[j]:",
+          "            g = torch.bmm(w, diff)",
+          "        else:",
+          "            g = torch.bmm(diff, w)",
+          "        coef = torch.div(2.0 * scale, norm.double()).float()",
+          "        coef = torch.where(torch.gt(norm, 0.0), coef, torch.zeros_like(coef))",
+          "        g = torch.mul(g, torch.reshape(coef, [-1, 1, 1]))",
+          "        deltas.extend(torch.unbind(g, 0))",
+          "        total = torch.add(total, torch.sum(norm.double()))",
+          "        start = end",
+          "    # on the argument list itself: an in-place update of a list built here is dropped",
+          "    torch._foreach_add_(grads, deltas)",
+          "    return total",
+          "",
+          "def scores(self, ea: List[Tensor], ua: List[Tensor], eb: List[Tensor],",
+          "           ub: List[Tensor], ee: List[Tensor], ue: List[Tensor],",
+          "           sizes: List[int]) -> Tensor:",
+          "    pa = torch._foreach_mul(ea, ua)",
+          "    pb = torch._foreach_mul(eb, ub)",
+          "    pe = torch._foreach_mul(ee, ue)",
+          "    out: List[Tensor] = []",
+          "    start = 0",
+          "    for n in sizes:",
+          "        end = start + n",
+          "        sa = torch.mean(torch.stack(pa[start:end], 0), [2], False)",
+          "        sb = torch.mean(torch.stack(pb[start:end], 0), [1], False)",
+          "        se = torch.stack(pe[start:end], 0)",
+          "        out.append(torch.reshape(torch.add(torch.add(se, sa), sb), [-1]))",
+          "        start = end",
+          "    return torch.cat(out, 0)",
+          "",
           "def observe(self, params: List[Tensor], grads: List[Tensor], ema: List[Tensor],",
           "            unc: List[Tensor], coef: float, beta1: float, beta2: float,",
           "            one_minus_beta1: float, one_minus_beta2: float) -> None:",
@@ -110,6 +155,62 @@ public final class AdaLoraKernels {
     try (IValue r =
         module.run(
             "orth", tensors(qs), tensors(ps), tensors(gqs), tensors(gps), IValue.from(scale))) {
+      return r.toTensor((PtNDManager) manager);
+    }
+  }
+
+  /**
+   * The same gradient as {@link #orth} with one batched product per group of equally shaped
+   * matrices instead of a dozen calls per matrix: {@code ws} and {@code grads} are ordered by
+   * group, {@code sizes[j]} matrices each; {@code columns[j]} says whether group j is regularised
+   * as PᵀP (else QQᵀ). Equal to the per-matrix form up to the rounding of the batched products.
+   *
+   * @return Σ ‖M − I‖_F over all matrices, a float64 scalar on the device in {@code manager}
+   */
+  public NDArray orthGrouped(
+      List<NDArray> ws,
+      List<NDArray> grads,
+      long[] sizes,
+      boolean[] columns,
+      double scale,
+      NDManager manager) {
+    try (IValue r =
+        module.run(
+            "orth_grouped",
+            tensors(ws),
+            tensors(grads),
+            IValue.listFrom(sizes),
+            IValue.listFrom(columns),
+            IValue.from(scale))) {
+      return r.toTensor((PtNDManager) manager);
+    }
+  }
+
+  /**
+   * Triplet scores of every adapter, concatenated: per adapter the E score plus the mean row score
+   * of A plus the mean column score of B (each score the product of its two averages). The lists
+   * are ordered by groups of adapters with equal shapes, {@code sizes[j]} adapters each; the
+   * products run as multi-tensor operations and the means once per group.
+   */
+  public NDArray scores(
+      List<NDArray> emaA,
+      List<NDArray> uncA,
+      List<NDArray> emaB,
+      List<NDArray> uncB,
+      List<NDArray> emaE,
+      List<NDArray> uncE,
+      long[] sizes,
+      NDManager manager) {
+    try (IValue r =
+        module.run(
+            "scores",
+            tensors(emaA),
+            tensors(uncA),
+            tensors(emaB),
+            tensors(uncB),
+            tensors(emaE),
+            tensors(uncE),
+            IValue.listFrom(sizes))) {
       return r.toTensor((PtNDManager) manager);
     }
   }

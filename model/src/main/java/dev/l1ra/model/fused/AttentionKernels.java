@@ -89,6 +89,14 @@ public final class AttentionKernels {
     }
   }
 
+  /**
+   * Whether fused decoder layers on {@code device} run under TorchScript's profiling graph executor
+   * (GPU default; {@code -Dl1ra.layers.graphOptimizer=true|false} overrides).
+   */
+  public static boolean layerGraphOptimizer(Device device) {
+    return ScriptedLayers.graphOptimizer(device);
+  }
+
   /** Closes the kernel if it holds native resources. */
   public static void closeQuietly(AttentionKernel kernel) {
     if (kernel instanceof AutoCloseable) {

@@ -1,5 +1,6 @@
 package dev.l1ra.model.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -40,6 +41,8 @@ public final class AdaLoraController implements RankController {
   private double lastOrth;
   private NDArray orthTotal;
   private boolean perTensor;
+  private boolean groupedOrth;
+  private boolean groupedOrthSet;
   private int orthMatrices;
   private int events;
 
@@ -79,7 +82,11 @@ public final class AdaLoraController implements RankController {
         gqs.add(grads.get(p.get(0).name()));
         gps.add(grads.get(p.get(1).name()));
       }
-      replaceOrthTotal(k.get().orth(qs, ps, gqs, gps, scale, manager), matrices);
+      NDArray total =
+          groupedOrth
+              ? orthGrouped(k.get(), qs, ps, gqs, gps, scale)
+              : k.get().orth(qs, ps, gqs, gps, scale, manager);
+      replaceOrthTotal(total, matrices);
       return;
     }
     try (NDScope s = new NDScope()) {
@@ -93,6 +100,50 @@ public final class AdaLoraController implements RankController {
     }
   }
 
+  /** The regulariser with one batched product per shape: Qs and Ps grouped by their shapes. */
+  private NDArray orthGrouped(
+      AdaLoraKernels k,
+      List<NDArray> qs,
+      List<NDArray> ps,
+      List<NDArray> gqs,
+      List<NDArray> gps,
+      double scale) {
+    Map<String, List<NDArray[]>> groups = new LinkedHashMap<>();
+    for (int i = 0; i < qs.size(); i++) {
+      groups
+          .computeIfAbsent("Q" + qs.get(i).getShape(), s -> new ArrayList<>())
+          .add(new NDArray[] {qs.get(i), gqs.get(i)});
+      groups
+          .computeIfAbsent("P" + ps.get(i).getShape(), s -> new ArrayList<>())
+          .add(new NDArray[] {ps.get(i), gps.get(i)});
+    }
+    List<NDArray> ws = new ArrayList<>();
+    List<NDArray> gs = new ArrayList<>();
+    long[] sizes = new long[groups.size()];
+    boolean[] columns = new boolean[groups.size()];
+    int j = 0;
+    for (Map.Entry<String, List<NDArray[]>> e : groups.entrySet()) {
+      sizes[j] = e.getValue().size();
+      columns[j++] = e.getKey().startsWith("P");
+      for (NDArray[] wg : e.getValue()) {
+        ws.add(wg[0]);
+        gs.add(wg[1]);
+      }
+    }
+    return k.orthGrouped(ws, gs, sizes, columns, scale, manager);
+  }
+
+  /**
+   * Sets whether the regulariser runs as batched products per shape (the default on GPUs: a few
+   * dozen engine calls instead of a dozen per matrix) or matrix by matrix (the CPU default, equal
+   * to the per-tensor reference bit for bit).
+   */
+  AdaLoraController groupedOrth(boolean on) {
+    groupedOrthSet = true;
+    groupedOrth = on;
+    return this;
+  }
+
   /** Runs every hook tensor by tensor (the reference the kernels are tested against). */
   AdaLoraController perTensor() {
     perTensor = true;
@@ -101,9 +152,15 @@ public final class AdaLoraController implements RankController {
 
   /** The multi-tensor kernels where they load on the adapters' device. */
   private Optional<AdaLoraKernels> kernels(AdapterSet adapters) {
-    return perTensor || adapters.all().isEmpty()
-        ? Optional.empty()
-        : AdaLoraKernels.shared(adapters.all().iterator().next().down().getDevice());
+    if (perTensor || adapters.all().isEmpty()) {
+      return Optional.empty();
+    }
+    Device device = adapters.all().iterator().next().down().getDevice();
+    if (!groupedOrthSet) {
+      groupedOrth = device.isGpu();
+      groupedOrthSet = true;
+    }
+    return AdaLoraKernels.shared(device);
   }
 
   /** Keeps the step's Σ‖M − I‖ on the device; {@link #stepStats} reads it. */
@@ -176,7 +233,7 @@ public final class AdaLoraController implements RankController {
       return;
     }
     List<AdaLoraAdapter> list = adapters.adaLoras();
-    List<double[]> scores = scores(list);
+    List<double[]> scores = scores(list, kernels(adapters));
     List<AdaLoraMasking.TripletScores> triplets = new ArrayList<>();
     for (int i = 0; i < list.size(); i++) {
       triplets.add(new AdaLoraMasking.TripletScores(list.get(i).id(), scores.get(i)));
@@ -187,7 +244,9 @@ public final class AdaLoraController implements RankController {
       AdaLoraAdapter a = list.get(i);
       boolean[] before = a.mask();
       boolean[] keep = mask.keep(a.id());
-      a.applyMask(keep);
+      if (!(allTrue(before) && allTrue(keep))) {
+        a.applyMask(keep); // zeroes E where masked; an all-kept mask leaves E as it is
+      }
       changes.add(change(a.spec(), before, keep, scores.get(i)));
     }
     if (changes.stream().anyMatch(RankPlan.Change::changed)
@@ -199,9 +258,69 @@ public final class AdaLoraController implements RankController {
     }
   }
 
-  /** Triplet scores per adapter: score(E) + mean row score of A + mean column score of B. */
-  private List<double[]> scores(List<AdaLoraAdapter> list) {
+  private static boolean allTrue(boolean[] xs) {
+    for (boolean x : xs) {
+      if (!x) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Triplet scores per adapter: score(E) + mean row score of A + mean column score of B; with the
+   * kernels one engine call and one host read for all adapters.
+   */
+  private List<double[]> scores(List<AdaLoraAdapter> list, Optional<AdaLoraKernels> k) {
     List<double[]> out = new ArrayList<>();
+    if (k.isPresent()) {
+      // adapters grouped by shape (one stacked mean per group), results mapped back by index
+      Map<String, List<Integer>> groups = new LinkedHashMap<>();
+      for (int i = 0; i < list.size(); i++) {
+        AdaLoraAdapter a = list.get(i);
+        String key = a.a().getShape() + "|" + a.b().getShape();
+        groups.computeIfAbsent(key, x -> new ArrayList<>()).add(i);
+      }
+      List<List<NDArray>> in = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        in.add(new ArrayList<>());
+      }
+      long[] sizes = new long[groups.size()];
+      int[] order = new int[list.size()];
+      int g = 0;
+      int n = 0;
+      for (List<Integer> members : groups.values()) {
+        sizes[g++] = members.size();
+        for (int i : members) {
+          order[n++] = i;
+          List<TrainableParam> p = list.get(i).trainable();
+          for (int t = 0; t < 3; t++) {
+            in.get(2 * t).add(ema.get(p.get(t).name()));
+            in.get(2 * t + 1).add(unc.get(p.get(t).name()));
+          }
+        }
+      }
+      float[] all;
+      try (NDArray cat =
+          k.get()
+              .scores(
+                  in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), in.get(5), sizes,
+                  manager)) {
+        all = cat.toFloatArray();
+      }
+      double[][] byAdapter = new double[list.size()][];
+      int at = 0;
+      for (int i : order) {
+        int r = (int) list.get(i).e().size();
+        double[] d = new double[r];
+        for (int j = 0; j < r; j++) {
+          d[j] = all[at + j];
+        }
+        at += r;
+        byAdapter[i] = d;
+      }
+      return Arrays.asList(byAdapter);
+    }
     try (NDScope s = new NDScope()) {
       for (AdaLoraAdapter a : list) {
         List<TrainableParam> p = a.trainable();
