@@ -173,11 +173,13 @@ public final class PrepJob {
       ChatTemplate template,
       LongAccumulator rowCount,
       LongAccumulator tokenCount) {
+    // resolved here: a relative path would resolve against each executor's Spark work folder
+    String tokenizer = Path.of(cfg.tokenizer()).toAbsolutePath().toString();
     return rows.mapPartitions(
         (Iterator<RawRow> it) -> {
           List<RawRow> all = new ArrayList<>();
           it.forEachRemaining(all::add);
-          try (Tokenization tok = new Tokenization(cfg.tokenizer(), template, cfg.seqLen())) {
+          try (Tokenization tok = new Tokenization(tokenizer, template, cfg.seqLen())) {
             List<Tokenization.Outcome> out = tok.tokenize(all, id -> split(cfg, id));
             rowCount.add(all.size());
             tokenCount.add(

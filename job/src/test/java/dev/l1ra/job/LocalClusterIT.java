@@ -107,7 +107,17 @@ class LocalClusterIT {
 
   /** Runs {@code train} through SparkSubmit on the local cluster; returns the run folder. */
   private static Path train(String name, String mode, boolean kryo, int haltAt) throws Exception {
-    List<String> sets = new ArrayList<>(List.of("run.name=" + name, "spark.mode=" + mode));
+    return submit(name, "train", List.of("spark.mode=" + mode), kryo, haltAt);
+  }
+
+  /**
+   * Runs {@code command} (run or train) with {@code more} settings through SparkSubmit on the local
+   * cluster, the driver in the test folder; returns the run folder.
+   */
+  private static Path submit(
+      String name, String command, List<String> more, boolean kryo, int haltAt) throws Exception {
+    List<String> sets = new ArrayList<>(List.of("run.name=" + name));
+    sets.addAll(more);
     Path marker = dir.resolve(name + ".halted");
     RunConfig cfg = RunConfigs.load(base, sets);
     List<String> extra = new ArrayList<>();
@@ -117,7 +127,7 @@ class LocalClusterIT {
             SubmitCommand.command(
                 JAR.toString(), base.toString(), cfg, extra.toArray(String[]::new)));
     cmd.set(cmd.indexOf("--master") + 1, MASTER);
-    cmd.set(cmd.indexOf("run"), "train"); // prepared already; no eval or export needed here
+    cmd.set(cmd.indexOf("run"), command); // train: prepared already; no eval or export needed
     int at = cmd.indexOf(JAR.toString());
     List<String> conf = new ArrayList<>();
     if (kryo) {
@@ -216,6 +226,33 @@ class LocalClusterIT {
     Path clean = train("sync-clean", "sync", false, -1);
     Path killed = train("sync-killed", "sync", true, 3);
     assertSameRun(clean, killed, 1e-5);
+  }
+
+  /**
+   * Relative local paths in a cluster run resolve against the driver's working folder, also where
+   * executors use them (an executor's own working folder is Spark's work folder): the tokenizer
+   * that prep tasks load, the model that training tasks load, the prepared data.
+   */
+  @Test
+  void relativePathsResolveOnTheDriverAlsoForExecutors() throws Exception {
+    Path run =
+        submit(
+            "relative-paths",
+            "run",
+            List.of(
+                "model.path=model",
+                "data.prep.tokenizer=model",
+                "data.prep.out=data/prepared-relative",
+                "data.train=data/prepared-relative/train",
+                "data.eval=data/prepared-relative/eval",
+                "train.steps=2"),
+            false,
+            -1);
+    assertTrue(
+        Files.isRegularFile(dir.resolve("data/prepared-relative/stats.json")),
+        "prep wrote nothing where the driver's relative path points");
+    assertEquals(2, losses(run).length, "logged steps");
+    assertTrue(Files.isRegularFile(run.resolve("adapter/adapter_model.safetensors")));
   }
 
   @Test
