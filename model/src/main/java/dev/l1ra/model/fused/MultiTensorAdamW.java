@@ -104,10 +104,8 @@ public final class MultiTensorAdamW implements AutoCloseable {
           "    torch._foreach_add_(denom, eps)",
           "    torch._foreach_addcdiv_(params, exp_avg, denom, step)",
           "",
-          "def gate_rule(self, gates: List[Tensor], tau: float, soft: bool) -> None:",
-          "    sizes: List[int] = []",
-          "    for c in gates:",
-          "        sizes.append(c.size(0))",
+          "def gate_rule(self, gates: List[Tensor], sizes: List[int], tau: float,",
+          "              soft: bool) -> None:",
           "    c = torch.cat(gates)",
           "    if tau > 0.0:",
           "        inside = torch.le(torch.abs(c), tau).to(c.dtype)",
@@ -118,6 +116,11 @@ public final class MultiTensorAdamW implements AutoCloseable {
           "            c = torch.mul(c, torch.add(torch.neg(inside), 1.0))",
           "    c = torch.clamp(c, 0.0, 1.0)",
           "    torch._foreach_copy_(gates, torch.split(c, sizes))",
+          "",
+          "def gate_stats(self, gates: List[Tensor], threshold: float) -> Tensor:",
+          "    c = torch.cat(gates)",
+          "    below = torch.sum(torch.lt(c, threshold).to(c.dtype))",
+          "    return torch.stack([torch.mean(c), below])",
           "",
           "def gradients(self, params: List[Tensor]) -> List[Tensor]:",
           "    return self.grads_of(params, [])",
@@ -312,8 +315,29 @@ public final class MultiTensorAdamW implements AutoCloseable {
     if (gates.isEmpty()) {
       return;
     }
-    try (IValue r = module.run("gate_rule", tensors(gates), IValue.from(tau), IValue.from(soft))) {
+    long[] sizes = new long[gates.size()];
+    for (int i = 0; i < sizes.length; i++) {
+      sizes[i] = gates.get(i).getShape().get(0);
+    }
+    try (IValue r =
+        module.run(
+            "gate_rule",
+            tensors(gates),
+            IValue.listFrom(sizes),
+            IValue.from(tau),
+            IValue.from(soft))) {
       // returns None
+    }
+  }
+
+  /**
+   * The mean of all gates and how many are below {@code threshold}, as one float32 tensor [mean,
+   * count] in the gates' dtype (float32) on their device in {@code manager} (one call; the
+   * operations of a concat, a comparison, a sum and a mean).
+   */
+  public NDArray gateStats(List<NDArray> gates, double threshold, NDManager manager) {
+    try (IValue r = module.run("gate_stats", tensors(gates), IValue.from(threshold))) {
+      return r.toTensor((PtNDManager) manager);
     }
   }
 

@@ -11,10 +11,12 @@ import dev.l1ra.core.plan.L1raPlanner;
 import dev.l1ra.core.plan.RankPlan;
 import dev.l1ra.model.adapter.AdapterSet;
 import dev.l1ra.model.adapter.LoraAdapter;
+import dev.l1ra.model.fused.MultiTensorAdamW;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -161,6 +163,13 @@ public final class L1raController implements RankController {
     try (NDScope scope = new NDScope()) {
       NDList gates = new NDList();
       adapters.all().forEach(a -> gates.add(a.gate()));
+      Optional<MultiTensorAdamW> k =
+          gates.isEmpty() ? Optional.empty() : MultiTensorAdamW.shared(gates.get(0).getDevice());
+      if (k.isPresent()) {
+        float[] v =
+            k.get().gateStats(gates, planner.threshold(), gates.get(0).getManager()).toFloatArray();
+        return new double[] {v[0], v[1]};
+      }
       NDArray all = NDArrays.concat(gates, 0);
       NDArray below = all.lt(planner.threshold()).toType(DataType.FLOAT32, false).sum();
       float[] v = NDArrays.stack(new NDList(all.mean(), below)).toFloatArray();

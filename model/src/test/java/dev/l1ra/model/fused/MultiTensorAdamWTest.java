@@ -56,6 +56,21 @@ class MultiTensorAdamWTest {
   }
 
   @Test
+  void gateStatsAreTheMeanAndTheCountBelowTheThreshold() {
+    try (NDManager m = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE)) {
+      List<NDArray> gates =
+          List.of(
+              m.create(new float[] {0.9f, 0.05f, 0.5f}),
+              m.create(new float[] {0.01f, 0.2f}),
+              m.create(new float[] {1f, 0.09f, 0.1f, 0.3f}));
+      float[] v = fused.gateStats(gates, 0.1, m).toFloatArray();
+      float sum = 0.9f + 0.05f + 0.5f + 0.01f + 0.2f + 1f + 0.09f + 0.1f + 0.3f;
+      assertEquals(sum / 9, v[0], 1e-6, "mean of all gates");
+      assertEquals(3f, v[1], 0f, "gates below 0.1 (0.05, 0.01, 0.09; 0.1 itself is not)");
+    }
+  }
+
+  @Test
   void gateRuleShrinksClampsAndSoftThresholds() {
     try (NDManager m = NDManager.newBaseManager(Device.cpu(), EngineInfo.ENGINE)) {
       NDArray c1 = m.create(new float[] {0.5f, 0.01f, -0.2f, 1.5f});
