@@ -152,11 +152,8 @@ public final class AdaLoraKernels {
       List<NDArray> gps,
       double scale,
       NDManager manager) {
-    try (IValue r =
-        module.run(
-            "orth", tensors(qs), tensors(ps), tensors(gqs), tensors(gps), IValue.from(scale))) {
-      return r.toTensor((PtNDManager) manager);
-    }
+    return tensor(
+        manager, "orth", tensors(qs), tensors(ps), tensors(gqs), tensors(gps), IValue.from(scale));
   }
 
   /**
@@ -174,16 +171,14 @@ public final class AdaLoraKernels {
       boolean[] columns,
       double scale,
       NDManager manager) {
-    try (IValue r =
-        module.run(
-            "orth_grouped",
-            tensors(ws),
-            tensors(grads),
-            IValue.listFrom(sizes),
-            IValue.listFrom(columns),
-            IValue.from(scale))) {
-      return r.toTensor((PtNDManager) manager);
-    }
+    return tensor(
+        manager,
+        "orth_grouped",
+        tensors(ws),
+        tensors(grads),
+        IValue.listFrom(sizes),
+        IValue.listFrom(columns),
+        IValue.from(scale));
   }
 
   /**
@@ -201,18 +196,16 @@ public final class AdaLoraKernels {
       List<NDArray> uncE,
       long[] sizes,
       NDManager manager) {
-    try (IValue r =
-        module.run(
-            "scores",
-            tensors(emaA),
-            tensors(uncA),
-            tensors(emaB),
-            tensors(uncB),
-            tensors(emaE),
-            tensors(uncE),
-            IValue.listFrom(sizes))) {
-      return r.toTensor((PtNDManager) manager);
-    }
+    return tensor(
+        manager,
+        "scores",
+        tensors(emaA),
+        tensors(uncA),
+        tensors(emaB),
+        tensors(uncB),
+        tensors(emaE),
+        tensors(uncE),
+        IValue.listFrom(sizes));
   }
 
   /** PEFT's update_ipt on every parameter: EMAs of |w·g·coef| and of its deviation, in place. */
@@ -237,6 +230,13 @@ public final class AdaLoraKernels {
             IValue.from(1 - beta1),
             IValue.from(1 - beta2))) {
       // returns None
+    }
+  }
+
+  /** Runs {@code method}, whose result is one tensor, and hands it to {@code manager}. */
+  private NDArray tensor(NDManager manager, String method, IValue... args) {
+    try (IValue r = module.run(method, args)) {
+      return r.toTensor((PtNDManager) manager);
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.l1ra.model.train;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -20,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * AdaLoRA driven inside the training loop (PEFT users must call {@code update_and_allocate} by
@@ -41,8 +41,7 @@ public final class AdaLoraController implements RankController {
   private double lastOrth;
   private NDArray orthTotal;
   private boolean perTensor;
-  private boolean groupedOrth;
-  private boolean groupedOrthSet;
+  private Boolean groupedOrth; // null: batched on GPUs, matrix by matrix elsewhere
   private int orthMatrices;
   private int events;
 
@@ -82,8 +81,12 @@ public final class AdaLoraController implements RankController {
         gqs.add(grads.get(p.get(0).name()));
         gps.add(grads.get(p.get(1).name()));
       }
+      boolean grouped =
+          groupedOrth != null
+              ? groupedOrth
+              : adapters.all().iterator().next().down().getDevice().isGpu(); // GPU default
       NDArray total =
-          groupedOrth
+          grouped
               ? orthGrouped(k.get(), qs, ps, gqs, gps, scale)
               : k.get().orth(qs, ps, gqs, gps, scale, manager);
       replaceOrthTotal(total, matrices);
@@ -100,6 +103,9 @@ public final class AdaLoraController implements RankController {
     }
   }
 
+  /** One matrix the regulariser acts on: Q (QQᵀ) or P (PᵀP, {@code columns}). */
+  private record Matrix(NDArray w, NDArray grad, boolean columns) {}
+
   /** The regulariser with one batched product per shape: Qs and Ps grouped by their shapes. */
   private NDArray orthGrouped(
       AdaLoraKernels k,
@@ -108,29 +114,36 @@ public final class AdaLoraController implements RankController {
       List<NDArray> gqs,
       List<NDArray> gps,
       double scale) {
-    Map<String, List<NDArray[]>> groups = new LinkedHashMap<>();
+    List<Matrix> all = new ArrayList<>();
     for (int i = 0; i < qs.size(); i++) {
-      groups
-          .computeIfAbsent("Q" + qs.get(i).getShape(), s -> new ArrayList<>())
-          .add(new NDArray[] {qs.get(i), gqs.get(i)});
-      groups
-          .computeIfAbsent("P" + ps.get(i).getShape(), s -> new ArrayList<>())
-          .add(new NDArray[] {ps.get(i), gps.get(i)});
+      all.add(new Matrix(qs.get(i), gqs.get(i), false));
+      all.add(new Matrix(ps.get(i), gps.get(i), true));
     }
+    List<List<Matrix>> groups = groupBy(all, m -> (m.columns() ? "P" : "Q") + m.w().getShape());
     List<NDArray> ws = new ArrayList<>();
     List<NDArray> gs = new ArrayList<>();
-    long[] sizes = new long[groups.size()];
     boolean[] columns = new boolean[groups.size()];
-    int j = 0;
-    for (Map.Entry<String, List<NDArray[]>> e : groups.entrySet()) {
-      sizes[j] = e.getValue().size();
-      columns[j++] = e.getKey().startsWith("P");
-      for (NDArray[] wg : e.getValue()) {
-        ws.add(wg[0]);
-        gs.add(wg[1]);
+    for (int j = 0; j < groups.size(); j++) {
+      columns[j] = groups.get(j).get(0).columns();
+      for (Matrix m : groups.get(j)) {
+        ws.add(m.w());
+        gs.add(m.grad());
       }
     }
-    return k.orthGrouped(ws, gs, sizes, columns, scale, manager);
+    return k.orthGrouped(ws, gs, sizes(groups), columns, scale, manager);
+  }
+
+  /** {@code items} grouped by {@code key}: groups in first-seen order, items in their order. */
+  private static <T> List<List<T>> groupBy(List<T> items, Function<T, String> key) {
+    Map<String, List<T>> groups = new LinkedHashMap<>();
+    for (T x : items) {
+      groups.computeIfAbsent(key.apply(x), g -> new ArrayList<>()).add(x);
+    }
+    return new ArrayList<>(groups.values());
+  }
+
+  private static long[] sizes(List<? extends List<?>> groups) {
+    return groups.stream().mapToLong(List::size).toArray();
   }
 
   /**
@@ -139,7 +152,6 @@ public final class AdaLoraController implements RankController {
    * to the per-tensor reference bit for bit).
    */
   AdaLoraController groupedOrth(boolean on) {
-    groupedOrthSet = true;
     groupedOrth = on;
     return this;
   }
@@ -152,15 +164,9 @@ public final class AdaLoraController implements RankController {
 
   /** The multi-tensor kernels where they load on the adapters' device. */
   private Optional<AdaLoraKernels> kernels(AdapterSet adapters) {
-    if (perTensor || adapters.all().isEmpty()) {
-      return Optional.empty();
-    }
-    Device device = adapters.all().iterator().next().down().getDevice();
-    if (!groupedOrthSet) {
-      groupedOrth = device.isGpu();
-      groupedOrthSet = true;
-    }
-    return AdaLoraKernels.shared(device);
+    return perTensor || adapters.all().isEmpty()
+        ? Optional.empty()
+        : AdaLoraKernels.shared(adapters.all().iterator().next().down().getDevice());
   }
 
   /** Keeps the step's Σ‖M − I‖ on the device; {@link #stepStats} reads it. */
@@ -272,27 +278,20 @@ public final class AdaLoraController implements RankController {
    * kernels one engine call and one host read for all adapters.
    */
   private List<double[]> scores(List<AdaLoraAdapter> list, Optional<AdaLoraKernels> k) {
-    List<double[]> out = new ArrayList<>();
     if (k.isPresent()) {
       // adapters grouped by shape (one stacked mean per group), results mapped back by index
-      Map<String, List<Integer>> groups = new LinkedHashMap<>();
+      List<Integer> indices = new ArrayList<>();
       for (int i = 0; i < list.size(); i++) {
-        AdaLoraAdapter a = list.get(i);
-        String key = a.a().getShape() + "|" + a.b().getShape();
-        groups.computeIfAbsent(key, x -> new ArrayList<>()).add(i);
+        indices.add(i);
       }
+      List<List<Integer>> groups =
+          groupBy(indices, i -> list.get(i).a().getShape() + "|" + list.get(i).b().getShape());
       List<List<NDArray>> in = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
         in.add(new ArrayList<>());
       }
-      long[] sizes = new long[groups.size()];
-      int[] order = new int[list.size()];
-      int g = 0;
-      int n = 0;
-      for (List<Integer> members : groups.values()) {
-        sizes[g++] = members.size();
+      for (List<Integer> members : groups) {
         for (int i : members) {
-          order[n++] = i;
           List<TrainableParam> p = list.get(i).trainable();
           for (int t = 0; t < 3; t++) {
             in.get(2 * t).add(ema.get(p.get(t).name()));
@@ -304,23 +303,28 @@ public final class AdaLoraController implements RankController {
       try (NDArray cat =
           k.get()
               .scores(
-                  in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), in.get(5), sizes,
+                  in.get(0),
+                  in.get(1),
+                  in.get(2),
+                  in.get(3),
+                  in.get(4),
+                  in.get(5),
+                  sizes(groups),
                   manager)) {
         all = cat.toFloatArray();
       }
       double[][] byAdapter = new double[list.size()][];
       int at = 0;
-      for (int i : order) {
-        int r = (int) list.get(i).e().size();
-        double[] d = new double[r];
-        for (int j = 0; j < r; j++) {
-          d[j] = all[at + j];
+      for (List<Integer> members : groups) {
+        for (int i : members) {
+          int r = (int) list.get(i).e().size();
+          byAdapter[i] = doubles(all, at, r);
+          at += r;
         }
-        at += r;
-        byAdapter[i] = d;
       }
       return Arrays.asList(byAdapter);
     }
+    List<double[]> out = new ArrayList<>();
     try (NDScope s = new NDScope()) {
       for (AdaLoraAdapter a : list) {
         List<TrainableParam> p = a.trainable();
@@ -328,14 +332,18 @@ public final class AdaLoraController implements RankController {
         NDArray sb = score(p.get(1).name()).mean(new int[] {0}); // [r]
         NDArray se = score(p.get(2).name()); // [r]
         float[] v = se.add(sa).add(sb).toFloatArray();
-        double[] d = new double[v.length];
-        for (int j = 0; j < v.length; j++) {
-          d[j] = v[j];
-        }
-        out.add(d);
+        out.add(doubles(v, 0, v.length));
       }
     }
     return out;
+  }
+
+  private static double[] doubles(float[] v, int from, int n) {
+    double[] d = new double[n];
+    for (int j = 0; j < n; j++) {
+      d[j] = v[from + j];
+    }
+    return d;
   }
 
   private NDArray score(String name) {
